@@ -1,0 +1,1 @@
+"""Built-in content: exercises, routines and the triage question set, as YAML."""

@@ -1,0 +1,106 @@
+"""Test fakes and helpers, in one place."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from voicecoach.actions import Ask, Heard, Outcome, Say, Timed
+from voicecoach.clock import FakeClock
+from voicecoach.content import load_content
+from voicecoach.model import Content
+from voicecoach.session import Script
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+SPEECH = SHARED / "speech"
+
+
+def content() -> Content:
+    return load_content()
+
+
+class ScriptedListener:
+    """Replies from a list; 'yes', 'no', digits, 'repeat', 'stop', None (unclear), 'timeout'."""
+
+    def __init__(self, replies: Iterable[str | None]):
+        self.replies = list(replies)
+        self.asked: list[str] = []
+
+    def listen(self, expect: str) -> Heard:
+        self.asked.append(expect)
+        if not self.replies:
+            from voicecoach.errors import InputEnded
+
+            raise InputEnded("scripted replies ran out")
+        reply = self.replies.pop(0)
+        if reply == "timeout":
+            return Heard(None, "", timed_out=True)
+        return Heard(reply, reply or "")
+
+    def close(self) -> None:
+        pass
+
+
+class RecordingSpeaker:
+    """Records (time, text); each utterance takes `seconds_per_word` on the fake clock."""
+
+    def __init__(self, clock: FakeClock | None = None, seconds_per_word: float = 0.0):
+        self.clock = clock
+        self.seconds_per_word = seconds_per_word
+        self.said: list[tuple[float, str]] = []
+        self.cues: list[str] = []
+
+    def say(self, text: str) -> None:
+        t = self.clock.now() if self.clock else 0.0
+        self.said.append((t, text))
+        if self.clock:
+            self.clock.advance(self.seconds_per_word * len(text.split()))
+
+    def cue(self, name: str) -> None:
+        self.cues.append(name)
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def texts(self) -> list[str]:
+        return [t for _, t in self.said]
+
+
+def drive(script: Script, replies: Iterable[str | None]) -> tuple[Outcome, list[object]]:
+    """Run a session script with scripted replies (no clock); return outcome and actions."""
+    replies = list(replies)
+    actions: list[object] = []
+    reply: Heard | None = None
+    while True:
+        try:
+            action = script.send(reply)
+        except StopIteration as stop:
+            return stop.value, actions
+        actions.append(action)
+        reply = None
+        if isinstance(action, Ask):
+            if not replies:
+                raise AssertionError(f"no reply left for: {action.text}")
+            value = replies.pop(0)
+            reply = Heard(None, "", timed_out=True) if value == "timeout" else Heard(value, "")
+        else:
+            assert isinstance(action, (Say, Timed))
+
+
+def said(actions: list[object]) -> list[str]:
+    """Every text in the actions, in order (Say, Ask and timed cues)."""
+    out: list[str] = []
+    for a in actions:
+        if isinstance(a, (Say, Ask)):
+            out.append(a.text)
+        elif isinstance(a, Timed):
+            out += [c.text for c in a.cues] + ([a.end] if a.end else [])
+    return out
+
+
+def have(*tools: str) -> bool:
+    return all(shutil.which(t) for t in tools)

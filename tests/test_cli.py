@@ -1,0 +1,106 @@
+"""The command line, end to end in text mode: invoke, then check the exact output and code."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.shared import ROOT, content
+from voicecoach.cli import cli
+from voicecoach.errors import ExitCode
+
+C = content()
+QUESTIONS = C.triage.questions_for(first_session=True)
+CLEAR = "\n".join("yes" if q.flag_if.value == "no" else "no" for q in QUESTIONS) + "\n"
+
+
+def invoke(args: list[str], stdin: str = ""):
+    return CliRunner().invoke(cli, args, input=stdin)
+
+
+def test_whole_session_in_text_mode_with_piped_answers():
+    result = invoke(["start", "--text", "--time-scale", "0.001"], CLEAR + "3\n2\n")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith(C.triage.welcome + "\n" + C.triage.limits + "\n")
+    assert "Exercise seven of seven." in out
+    assert "Hold for thirty seconds." in out
+    assert "Take ten slow, deep breaths." in out
+    assert "Now the other side." in out or "Roll over and work the other leg" in out
+    assert out.rstrip().endswith("Session finished. Exercises done: 7.")
+    assert "Traceback" not in out
+
+
+def test_red_flag_in_text_mode_stops_before_any_exercise():
+    result = invoke(["start", "--text"], "no\nyes\nyes\nyes\n")
+    assert result.exit_code == 0
+    assert "You said yes to: Do you have numbness" in result.output
+    assert "Call your emergency number" in result.output
+    assert "Exercise one" not in result.output
+    assert "Session ended after the safety questions. Exercises done: 0." in result.output
+
+
+def test_end_of_input_stops_cleanly_with_a_message():
+    result = invoke(["start", "--text"], "no\nyes\nno\n")
+    assert result.exit_code == ExitCode.INPUT_ENDED
+    assert "Input ended before the session finished" in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_unknown_routine():
+    result = invoke(["start", "--text", "--routine", "marathon"])
+    assert result.exit_code == ExitCode.CONTENT
+    assert "unknown routine 'marathon'; available routines:" in result.output
+
+
+def test_broken_user_routine_names_file_line_and_field(tmp_path: Path):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("routines:\n  - id: quick\n    level: beginner\n    intro: Hi.\n"
+                   "    steps: [no_such_move]\n")
+    result = invoke(["routines", "list", "--routines-dir", str(tmp_path)])
+    assert result.exit_code == ExitCode.CONTENT
+    assert f"{bad}:2: name: missing" in result.output
+    assert f"{bad}:5: exercise: unknown exercise id 'no_such_move'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_routines_list_and_show():
+    listing = invoke(["routines", "list"])
+    assert listing.exit_code == 0
+    assert "beginner_back_hip (default): Beginner back and hip routine." in listing.output
+    shown = invoke(["routines", "show", "beginner_back_hip"])
+    assert shown.exit_code == 0
+    assert "1. Pelvic tilt (supine" in shown.output
+    assert "Dose: hold 10 s, 10-20 reps." in shown.output
+    assert "Sources: 004_ac600ebd700da115.txt" in shown.output
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli)], ids=" ".join)
+def test_every_command_has_help_with_an_example(path):
+    result = invoke([*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+def test_console_script_runs_as_a_subprocess_with_no_stdin():
+    exe = shutil.which("voicecoach") or ""
+    cmd = [exe] if exe else [sys.executable, "-m", "voicecoach"]
+    result = subprocess.run([*cmd, "start", "--text"], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == ExitCode.INPUT_ENDED
+    assert "Input ended before the session finished" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,146 @@
+"""The pure session core: every exit of the triage, unclear answers, pain checks, stop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.shared import content, drive, said
+from voicecoach.actions import Ask
+from voicecoach.session import run_session
+
+C = content()
+ROUTINE = C.routines[C.default_routine]
+QUESTIONS = [q.id for q in C.triage.questions_for(first_session=True)]
+CLEAR = {"S-1": "no", "S-2": "yes"}  # the answers that raise no flag
+
+
+def answers_until(question_id: str) -> list[str]:
+    """Clear answers for every question before `question_id`."""
+    out = []
+    for qid in QUESTIONS:
+        if qid == question_id:
+            return out
+        out.append(CLEAR.get(qid, "no"))
+    raise KeyError(question_id)
+
+
+def all_clear() -> list[str]:
+    return [CLEAR.get(q, "no") for q in QUESTIONS]
+
+
+def run(replies: list[str | None]):
+    return drive(run_session(C.triage, ROUTINE), replies)
+
+
+def test_all_clear_runs_every_exercise_and_both_pain_checks():
+    outcome, actions = run([*all_clear(), "3", "2"])
+    assert outcome.ended == "finished"
+    assert outcome.exercises_done == [s.exercise.id for s in ROUTINE.steps]
+    assert (outcome.pain_before, outcome.pain_after) == (3, 2)
+    assert outcome.flags == []
+    text = said(actions)
+    assert text[0] == C.triage.welcome and text[1] == C.triage.limits
+    assert "Some muscle soreness" in text[-1]
+
+
+@pytest.mark.parametrize("question", [q for q in C.triage.questions if q.group == "A"],
+                         ids=lambda q: q.id)
+def test_each_group_a_yes_is_confirmed_then_acted_on(question):
+    replies = [*answers_until(question.id), "yes", "yes"]
+    if question.followup:
+        replies.append("no" if question.followup_flag_if.value == "yes" else "yes")
+    outcome, actions = run(replies)
+    assert outcome.ended == "red_flag"
+    assert outcome.flags == [question.id]
+    assert outcome.action == question.action
+    assert outcome.exercises_done == []
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert asks[-1 - bool(question.followup)].startswith(f"You said yes to: {question.text}")
+    assert C.triage.actions[question.action].advice in said(actions)
+    assert not any("Exercise one" in t for t in said(actions))
+
+
+@pytest.mark.parametrize(
+    ("qid", "followup_reply", "expected"),
+    [
+        ("A11", "yes", "emergency"),  # new or worse dragging foot
+        ("A11", "no", "urgent_today"),
+        ("A11", None, "emergency"),  # unclear takes the more severe
+        ("A17", "yes", "urgent_today"),  # long-standing cold leg
+        ("A17", "no", "emergency"),
+        ("A17", None, "emergency"),
+    ],
+)
+def test_followups_pick_the_action_and_unclear_takes_the_more_severe(qid, followup_reply,
+                                                                        expected):
+    follow = [followup_reply] * (3 if followup_reply is None else 1)
+    outcome, _ = run([*answers_until(qid), "yes", "yes", *follow])
+    assert outcome.action == expected
+
+
+def test_scope_questions_end_out_of_scope():
+    outcome, _ = run(["yes", "yes"])
+    assert outcome.ended == "out_of_scope"
+    assert outcome.action == "out_of_scope"
+    outcome, _ = run(["no", "no", "yes"])  # S-2 flags on "no"
+    assert outcome.ended == "out_of_scope"
+    assert outcome.flags == ["S-2"]
+
+
+def test_unclear_three_times_is_treated_as_the_cautious_answer():
+    outcome, actions = run([*answers_until("A1"), None, "timeout", None])
+    assert outcome.ended == "red_flag"
+    assert outcome.action == "urgent_today"  # group A's unclear action
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert asks[-3].startswith("Do you have numbness")
+    assert asks[-2].startswith("Sorry, I did not understand.")
+    assert asks[-1].startswith("Sorry, I did not hear an answer.")
+    assert any("treat it as a warning sign" in t for t in said(actions))
+
+
+def test_unclear_then_clear_no_continues():
+    outcome, _ = run([*answers_until("A1"), None, "no", *all_clear()[len(answers_until("A1")) + 1:],
+                      "1", "1"])
+    assert outcome.ended == "finished"
+
+
+def test_denied_confirmation_asks_again_and_accepts_no():
+    replies = [*answers_until("A3"), "yes", "no", "no"]
+    replies += [*all_clear()[len(answers_until("A3")) + 1:], "4", "4"]
+    outcome, actions = run(replies)
+    assert outcome.ended == "finished"
+    assert any(a.text.startswith("Let us try once more.") for a in actions if isinstance(a, Ask))
+
+
+@pytest.mark.parametrize("reconfirm", [["no", "yes"], [None, None, None], ["no", None, None, None]])
+def test_unclear_or_repeated_yes_after_confirmation_still_flags(reconfirm):
+    outcome, _ = run([*answers_until("A3"), "yes", *reconfirm])
+    assert outcome.ended == "red_flag"
+    assert outcome.flags == ["A3"]
+
+
+def test_repeat_asks_again_without_using_up_a_try():
+    outcome, actions = run(["repeat", "repeat", *all_clear(), "2", "2"])
+    assert outcome.ended == "finished"
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert asks[:3] == ["Are you under sixteen?"] * 3
+
+
+def test_stop_ends_the_session_cleanly_with_no_exercise():
+    outcome, actions = run(["no", "stop"])
+    assert outcome.ended == "stopped"
+    assert outcome.exercises_done == []
+    assert "Stopping now" in said(actions)[-1]
+
+
+def test_unclear_pain_is_left_out_and_said_so():
+    outcome, actions = run([*all_clear(), None, None, None, "5"])
+    assert outcome.pain_before is None and outcome.pain_after == 5
+    assert any("leave the pain score out" in t for t in said(actions))
+
+
+@pytest.mark.parametrize(("before", "after", "advised"), [("2", "4", True), ("2", "3", False),
+                                                          ("5", "1", False)])
+def test_pain_rise_of_two_or_more_gets_advice(before, after, advised):
+    _, actions = run([*all_clear(), before, after])
+    assert any("Your pain is higher" in t for t in said(actions)) is advised

@@ -1,0 +1,188 @@
+"""The command line: thin click commands over the library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from voicecoach.actions import Outcome
+from voicecoach.clock import MonotonicClock
+from voicecoach.coach import Coach
+from voicecoach.content import find_routine, load_content, user_routines_dir
+from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
+from voicecoach.handout import routine_handout, routine_list
+from voicecoach.model import Content
+from voicecoach.session import run_session
+
+
+class CliError(click.ClickException):
+    """A VoicecoachError shown as a clear message with its exit code, never a traceback."""
+
+    def __init__(self, error: VoicecoachError):
+        super().__init__(str(error))
+        self.exit_code = int(error.exit_code)
+
+
+def _load(routines_dirs: tuple[Path, ...]) -> Content:
+    extra = list(routines_dirs)
+    if user_routines_dir().is_dir():
+        extra.append(user_routines_dir())
+    try:
+        return load_content(extra)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+routines_dir_option = click.option(
+    "--routines-dir", "routines_dirs", multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra folder of routine YAML files (may be repeated).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="voicecoach")
+def cli() -> None:
+    """A hands-free, offline voice coach for low back and hip stretches.
+
+    \b
+    Example:
+      voicecoach start            # speak and listen
+      voicecoach start --text     # type answers, read the coach's words
+    """
+
+
+@cli.command()
+@click.option("--routine", "routine_name", metavar="NAME",
+              help="Routine to run (see `routines list`).")
+@click.option("--text", is_flag=True, help="Print instead of speaking, and read typed answers.")
+@click.option("--rate", type=click.IntRange(80, 400), default=160, show_default=True,
+              help="Speech rate in words per minute.")
+@click.option("--volume", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
+              help="Speech volume, from 0.0 to 1.0.")
+@click.option("--voice", metavar="ID", help="espeak-ng voice id (see `voicecoach voices`).")
+@click.option("--time-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
+              help="Multiply every wait by this; 0.01 makes waits 100 times shorter.")
+@click.option("--answers", "answer_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Take spoken answers from these WAV files, in order, instead of a microphone.")
+@click.option("--speak-to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the coach's speech to this WAV file instead of the sound card.")
+@click.option("--no-earcons", is_flag=True, help="No tones when listening starts or ends.")
+@click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
+@routines_dir_option
+def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
+          time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
+          no_earcons: bool, mic_device: int | None, routines_dirs: tuple[Path, ...]) -> None:
+    """Run a session: safety questions, then a narrated routine.
+
+    \b
+    Examples:
+      voicecoach start
+      voicecoach start --text --routine beginner_back_hip
+      printf 'no\\n...' | voicecoach start --text --time-scale 0.01
+    """
+    content = _load(routines_dirs)
+    try:
+        routine = find_routine(content, routine_name)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    from voicecoach.wiring import build_io  # audio libraries load only when a session runs
+
+    try:
+        speaker, listener = build_io(
+            text=text, rate=rate, volume=volume, voice=voice, answer_files=list(answer_files),
+            speak_to=speak_to, earcons=not no_earcons, mic_device=mic_device,
+        )
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    coach = Coach(speaker, listener, MonotonicClock(time_scale))
+    try:
+        outcome = coach.run(run_session(content.triage, routine))
+    except InputEnded:
+        click.echo("Input ended before the session finished, so the session stops here.")
+        sys.exit(int(ExitCode.INPUT_ENDED))
+    except KeyboardInterrupt:
+        click.echo("\nStopped. Goodbye.")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    finally:
+        speaker.close()
+        listener.close()
+    _summary(outcome)
+
+
+def _summary(outcome: Outcome) -> None:
+    words = {
+        "finished": "Session finished",
+        "red_flag": "Session ended after the safety questions",
+        "out_of_scope": "Session ended: outside what this coach is for",
+        "stopped": "Session stopped at your request",
+    }
+    done = len(outcome.exercises_done)
+    click.echo(f"{words[outcome.ended]}. Exercises done: {done}.")
+
+
+@cli.group()
+def routines() -> None:
+    """List routines, or show one as a printable handout.
+
+    \b
+    Example:
+      voicecoach routines list
+      voicecoach routines show beginner_back_hip
+    """
+
+
+@routines.command("list")
+@routines_dir_option
+def routines_list(routines_dirs: tuple[Path, ...]) -> None:
+    """List the available routines with their length.
+
+    \b
+    Example:
+      voicecoach routines list --routines-dir ~/my-routines
+    """
+    click.echo(routine_list(_load(routines_dirs)))
+
+
+@routines.command("show")
+@click.argument("name")
+@routines_dir_option
+def routines_show(name: str, routines_dirs: tuple[Path, ...]) -> None:
+    """Show one routine: order, doses, time and cautions.
+
+    \b
+    Example:
+      voicecoach routines show beginner_back_hip
+    """
+    content = _load(routines_dirs)
+    try:
+        click.echo(routine_handout(find_routine(content, name)))
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+@cli.command()
+def voices() -> None:
+    """List the text-to-speech voices installed (ids for --voice).
+
+    \b
+    Example:
+      voicecoach voices
+    """
+    from voicecoach.speakers import Pyttsx3Renderer
+
+    try:
+        for voice_id in Pyttsx3Renderer().voices():
+            click.echo(voice_id)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="voicecoach")

@@ -1,0 +1,204 @@
+"""Listeners: the microphone (or WAV files, through the very same path) and the keyboard.
+
+Speech is captured and endpointed by SpeechRecognition, then decoded offline by pocketsphinx
+against a grammar of only the words expected at that moment (see recognizer.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from voicecoach.actions import Heard
+from voicecoach.audio import peak_rms
+from voicecoach.errors import AudioInputError, InputEnded
+from voicecoach.recognizer import SAMPLE_RATE, Decoded, decoder_for
+from voicecoach.vocabulary import VOCABULARIES
+
+# Capture settings that passed a virtual-microphone test (see design notes): the default
+# phrase_threshold of 0.3 s silently drops short words like "nope" and "stop".
+ENERGY_FLOOR = 300
+PAUSE_THRESHOLD = 0.5
+NON_SPEAKING_DURATION = 0.3
+PHRASE_THRESHOLD = 0.1
+LISTEN_TIMEOUT = 8.0  # seconds to wait for speech to start
+PHRASE_TIME_LIMIT = 6.0  # longest answer we record
+
+
+class Listener(Protocol):
+    """Waits for one reply and says what it meant in the expected vocabulary."""
+
+    def listen(self, expect: str) -> Heard: ...
+
+    def close(self) -> None: ...
+
+
+def configure(recognizer: object) -> None:
+    """Apply the capture settings to a speech_recognition.Recognizer."""
+    recognizer.energy_threshold = ENERGY_FLOOR
+    recognizer.dynamic_energy_threshold = False
+    recognizer.pause_threshold = PAUSE_THRESHOLD
+    recognizer.non_speaking_duration = NON_SPEAKING_DURATION
+    recognizer.phrase_threshold = PHRASE_THRESHOLD
+
+
+class SpeechListener:
+    """Captures one phrase from an audio source and decodes it offline.
+
+    `open_source` returns a fresh SpeechRecognition source (a Microphone, or an AudioFile for
+    tests); both go through the same `listen()` endpointing and the same decoder.
+    """
+
+    def __init__(self, open_source: Callable[[], object], calibrate: bool,
+                 on_listen: Callable[[], None] | None = None,
+                 timeout: float = LISTEN_TIMEOUT):
+        import speech_recognition as sr
+
+        self._sr = sr
+        self.open_source = open_source
+        self.calibrate = calibrate
+        self.on_listen = on_listen
+        self.timeout = timeout
+        self.recognizer = sr.Recognizer()
+        configure(self.recognizer)
+        self._calibrated = False
+        self.last: Decoded | None = None
+
+    def listen(self, expect: str) -> Heard:
+        sr = self._sr
+        decoder = decoder_for(expect)
+        try:
+            with self.open_source() as source:
+                if self.calibrate and not self._calibrated:
+                    self.recognizer.adjust_for_ambient_noise(source, duration=0.5)
+                    self.recognizer.energy_threshold = max(
+                        ENERGY_FLOOR, 3 * self.recognizer.energy_threshold
+                    )
+                    self._calibrated = True
+                if self.on_listen:
+                    self.on_listen()
+                try:
+                    audio = self.recognizer.listen(
+                        source, timeout=self.timeout, phrase_time_limit=PHRASE_TIME_LIMIT
+                    )
+                except sr.WaitTimeoutError:
+                    return Heard(None, "", timed_out=True)
+        except (OSError, AttributeError) as exc:
+            raise AudioInputError(f"cannot read the microphone: {exc}") from None
+        pcm = audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2)
+        if peak_rms(pcm, SAMPLE_RATE) < self.recognizer.energy_threshold:
+            # Nothing as loud as speech was captured (a file of silence, say): that is no
+            # answer at all, whatever the grammar-bound decoder would force it to be.
+            self.last = Decoded("", None, 0.0)
+            return Heard(None, "", timed_out=True)
+        self.last = decoder.decode(pcm)
+        return Heard(self.last.value, self.last.text)
+
+    def close(self) -> None:
+        """Sources are opened per answer; nothing stays open."""
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence C-level chatter (ALSA, JACK) that PortAudio prints while probing devices."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def microphone_listener(device_index: int | None = None,
+                        on_listen: Callable[[], None] | None = None) -> SpeechListener:
+    """A listener on the real microphone; raises AudioInputError saying what is missing."""
+    try:
+        import pyaudio
+    except ImportError:
+        raise AudioInputError(
+            "microphone support is not installed (PyAudio); run ./scripts/setup"
+        ) from None
+    import speech_recognition as sr
+
+    with _quiet_stderr():
+        audio = pyaudio.PyAudio()
+        try:
+            inputs = [
+                i for i in range(audio.get_device_count())
+                if audio.get_device_info_by_index(i).get("maxInputChannels", 0) > 0
+            ]
+        finally:
+            audio.terminate()
+    if not inputs:
+        raise AudioInputError("no microphone was found")
+    if device_index is not None and device_index not in inputs:
+        raise AudioInputError(f"device {device_index} is not a microphone; inputs: {inputs}")
+
+    class QuietMicrophone(sr.Microphone):
+        def __enter__(self) -> object:
+            with _quiet_stderr():
+                return super().__enter__()
+
+    def open_source() -> object:
+        return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
+                               chunk_size=1024)
+
+    try:
+        with _quiet_stderr(), open_source():
+            pass  # open once now, so a device that cannot record is reported before we start
+    except (OSError, AttributeError, ValueError, AssertionError) as exc:
+        raise AudioInputError(f"the microphone could not be opened ({exc})") from None
+    return SpeechListener(open_source, calibrate=True, on_listen=on_listen)
+
+
+def wav_files_listener(paths: list[Path]) -> SpeechListener:
+    """Answers spoken from WAV files, one file per answer, through the microphone's path."""
+    import speech_recognition as sr
+
+    remaining: Iterator[Path] = iter(paths)
+
+    def open_source() -> object:
+        path = next(remaining, None)
+        if path is None:
+            raise InputEnded("no more answer files")
+        try:
+            return sr.AudioFile(str(path))
+        except (ValueError, OSError) as exc:
+            raise AudioInputError(f"{path}: not a readable audio file ({exc})") from None
+
+    return SpeechListener(open_source, calibrate=False)
+
+
+class KeyboardListener:
+    """Typed answers, one line each; understands the same words as the voice grammar."""
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 echo_input: bool = False):
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.echo_input = echo_input
+
+    def listen(self, expect: str) -> Heard:
+        hint = "yes or no" if expect == "answer" else "a number from 0 to 10"
+        print(f"Your answer ({hint}): ", end="", file=self.stdout, flush=True)
+        line = self.stdin.readline()
+        if not line:
+            print(file=self.stdout, flush=True)
+            raise InputEnded("input ended before the session did")
+        if self.echo_input:
+            print(line.rstrip("\n"), file=self.stdout, flush=True)
+        text = line.strip()
+        return Heard(VOCABULARIES[expect].meaning(text), text)
+
+    def close(self) -> None:
+        """The keyboard needs no releasing."""

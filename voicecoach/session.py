@@ -1,0 +1,175 @@
+"""The pure session core: triage, pain checks and the routine, as a generator of actions.
+
+`run_session` yields `Say`, `Ask` and `Timed` actions and receives a `Heard` for each `Ask`.
+It never prints, sleeps or touches audio, so tests drive it with scripted answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+from voicecoach.actions import Ask, Heard, Outcome, Say, Timed
+from voicecoach.model import Answer, Question, Routine, Triage
+from voicecoach.narration import narrate
+from voicecoach.words import number_words
+
+RETRIES = 2  # an unclear answer is asked again twice, then treated as the cautious answer
+MAX_REPEATS = 10  # "repeat" requests honoured per question before counting as unclear
+PAIN_RISE_ADVICE = 2  # a rise of this many points from start to end gets advice
+
+PAIN_QUESTION = (
+    "From zero to ten, where zero is no pain and ten is the worst pain you can imagine, "
+    "how much pain do you have right now?"
+)
+
+Script = Generator[Say | Ask | Timed, Heard | None, Outcome]
+
+
+class _Stopped(Exception):
+    """The user said stop: unwind the generator to a clean ending."""
+
+
+@dataclass
+class Screening:
+    """What the triage found: the flags raised and the action to take, if any."""
+
+    flags: list[str] = field(default_factory=list)
+    action: str = ""  # the most severe action raised, "" if none
+    unclear: bool = False
+
+
+def run_session(triage: Triage, routine: Routine, first_session: bool = True) -> Script:
+    """A whole session: welcome, limits, triage, pain check, routine, pain check, close."""
+    outcome = Outcome(ended="finished")
+    try:
+        yield Say(triage.welcome)
+        yield Say(triage.limits)
+        screening = yield from screen(triage, triage.questions_for(first_session))
+        outcome.flags = screening.flags
+        if screening.action:
+            action = triage.actions[screening.action]
+            outcome.action = action.id
+            yield Say(action.advice)
+            if action.ends_session:
+                outcome.ended = "out_of_scope" if action.id == "out_of_scope" else "red_flag"
+                yield Say("The session ends here, with no exercises. Take care.")
+                return outcome
+        yield Say("Thank you. The safety questions are done.")
+        outcome.pain_before = yield from ask_pain(PAIN_QUESTION)
+        yield Say(routine.intro)
+        total = len(routine.steps)
+        for number, step in enumerate(routine.steps, start=1):
+            yield Say(f"Exercise {number_words(number)} of {number_words(total)}.")
+            yield from narrate(step.exercise, step.dose)
+            outcome.exercises_done.append(step.exercise.id)
+        yield Say("That was the last exercise.")
+        outcome.pain_after = yield from ask_pain(
+            "One last question. From zero to ten, how much pain do you have now?"
+        )
+        yield from pain_advice(outcome.pain_before, outcome.pain_after)
+        yield Say(
+            "Well done, that is the end of today's routine. Some muscle soreness after "
+            "exercise is normal. Goodbye."
+        )
+        return outcome
+    except _Stopped:
+        outcome.ended = "stopped"
+        yield Say("Stopping now, as you asked. Goodbye.")
+        return outcome
+
+
+def screen(
+    triage: Triage, questions: tuple[Question, ...]
+) -> Generator[Ask | Say, Heard, Screening]:
+    """Ask each question; confirm a flag, then act on it. Unclear never counts as a clear no."""
+    screening = Screening()
+    for question in questions:
+        answer = yield from ask_yes_no(question.text)
+        if answer is not None and answer != question.flag_if:
+            continue
+        if answer is None:
+            action = triage.group(question.group).unclear_action
+            screening.unclear = True
+            yield Say(
+                "I could not understand the answer, so to be safe I will treat it as a "
+                "warning sign."
+            )
+        else:
+            confirmed = yield from ask_yes_no(
+                f"You said {answer.value} to: {question.text} Is that right?"
+            )
+            if confirmed is Answer.NO:
+                again = yield from ask_yes_no(f"Let us try once more. {question.text}")
+                if again is not None and again != question.flag_if:
+                    continue
+            action = yield from _followup(triage, question)
+        screening.flags.append(question.id)
+        if not screening.action or (
+            triage.actions[action].severity > triage.actions[screening.action].severity
+        ):
+            screening.action = action
+        if triage.actions[action].ends_session:
+            break
+    return screening
+
+
+def _followup(triage: Triage, question: Question) -> Generator[Ask, Heard, str]:
+    """A flag's follow-up question may change the action; unclear takes the more severe."""
+    if not question.followup:
+        return question.action
+    answer = yield from ask_yes_no(question.followup)
+    if answer is None:
+        return max(
+            (question.action, question.followup_action),
+            key=lambda a: triage.actions[a].severity,
+        )
+    return question.followup_action if answer == question.followup_flag_if else question.action
+
+
+def ask_yes_no(text: str) -> Generator[Ask, Heard, Answer | None]:
+    """Ask a yes/no question, re-asking up to RETRIES times; None if still not understood."""
+    value = yield from _ask(text, "answer", "Please answer yes or no.")
+    return Answer(value) if value in ("yes", "no") else None
+
+
+def ask_pain(text: str) -> Generator[Ask | Say, Heard, int | None]:
+    """Ask for a pain rating from 0 to 10; None (and say so) if not understood."""
+    value = yield from _ask(text, "number", "Please say a number from zero to ten.")
+    if value is None or not value.isdigit():
+        yield Say("I did not catch a number, so I will leave the pain score out this time.")
+        return None
+    yield Say(f"Thank you, {number_words(int(value))}.")
+    return int(value)
+
+
+def _ask(text: str, expect: str, hint: str) -> Generator[Ask, Heard, str | None]:
+    attempts = repeats = 0
+    prompt = text
+    while attempts <= RETRIES:
+        heard = yield Ask(prompt, expect)
+        if heard.value == "stop":
+            raise _Stopped
+        if heard.value == "repeat" and repeats < MAX_REPEATS:
+            repeats += 1
+            prompt = text
+            continue
+        if heard.value is not None and heard.value != "repeat":
+            return heard.value
+        attempts += 1
+        prompt = (
+            f"Sorry, I did not hear an answer. {text} {hint}"
+            if heard.timed_out
+            else f"Sorry, I did not understand. {text} {hint}"
+        )
+    return None
+
+
+def pain_advice(before: int | None, after: int | None) -> Generator[Say, Heard, None]:
+    """Advice when pain rose by PAIN_RISE_ADVICE points or more during the session."""
+    if before is None or after is None or after - before < PAIN_RISE_ADVICE:
+        return
+    yield Say(
+        "Your pain is higher than when we started. Rest for today. If your back pain keeps "
+        "getting worse, or pain spreads into your leg, please get it checked by a doctor."
+    )

@@ -1,0 +1,244 @@
+"""Speakers: espeak-ng through pyttsx3 played by a player process, plain console text, WAV file.
+
+pyttsx3 is used only to render each utterance to a WAV file (one `save_to_file` per
+`runAndWait`), because its own playback cannot be interrupted and loses queued utterances;
+a player subprocess then plays the WAV, so the length of each utterance is known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from voicecoach.audio import EARCONS, Clip, read_wav, silence, tone
+from voicecoach.errors import AudioOutputError
+
+
+class Speaker(Protocol):
+    """Says things to the user, one utterance at a time, returning when it is said."""
+
+    def say(self, text: str) -> None: ...
+
+    def cue(self, name: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ConsoleSpeaker:
+    """Plain text, one line per utterance, flushed: what a screen reader follows best."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def cue(self, name: str) -> None:
+        """Text mode has no earcons: the typed prompt is the cue."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_ENGINE = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def _shared_engine() -> object:
+    """The process's one pyttsx3 engine: its espeak driver keeps global state, so a second
+    engine in the same process corrupts the first one's callbacks."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            import pyttsx3
+
+            _ENGINE = pyttsx3.init()
+        return _ENGINE
+
+
+class Pyttsx3Renderer:
+    """Renders text to audio with pyttsx3 over espeak-ng, entirely offline."""
+
+    # pyttsx3's espeak driver can return from runAndWait before its callback has written the
+    # file; wait this long for the WAV to be complete before calling it a failure.
+    FILE_WAIT_SECONDS = 5.0
+
+    def __init__(self, rate: int | None = None, voice: str | None = None, volume: float = 1.0):
+        try:
+            self._engine = _shared_engine()
+        except Exception as exc:  # pyttsx3 raises bare errors when espeak-ng is missing
+            raise AudioOutputError(
+                f"text-to-speech is not available ({exc}); install espeak-ng "
+                "(apt-get install espeak-ng) or use --text"
+            ) from None
+        self.volume = max(0.0, min(1.0, volume))
+        self.rate = rate
+        self.voice = voice
+        if voice is not None and voice not in self.voices():
+            sample = ", ".join(sorted(self.voices())[:12])
+            raise AudioOutputError(
+                f"unknown voice {voice!r}; try one of: {sample} "
+                "(voicecoach voices lists them all)"
+            )
+
+    def voices(self) -> list[str]:
+        return [v.id for v in self._engine.getProperty("voices")]
+
+    def render(self, text: str) -> Clip:
+        """The utterance as mono 16-bit PCM at the synthesiser's rate."""
+        with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="voicecoach-") as tmp:
+            if self.rate is not None:
+                self._engine.setProperty("rate", self.rate)
+            if self.voice is not None:
+                self._engine.setProperty("voice", self.voice)
+            path = Path(tmp) / "utterance.wav"
+            with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
+                self._engine.save_to_file(text, str(path))
+                self._engine.runAndWait()
+                clip = self._wait_for_wav(path)
+        return clip.scaled(self.volume)
+
+    def _wait_for_wav(self, path: Path) -> Clip:
+        deadline = time.monotonic() + self.FILE_WAIT_SECONDS
+        problem = "no file was written"
+        while time.monotonic() < deadline:
+            try:
+                data = path.read_bytes()
+                clip = read_wav(data)
+                if len(data) >= 44 + len(clip.pcm) and clip.pcm:
+                    return clip
+                problem = "the file was empty"
+            except FileNotFoundError:
+                pass
+            except (OSError, EOFError, ValueError, wave.Error) as exc:
+                problem = str(exc)
+            time.sleep(0.005)
+        raise AudioOutputError(f"speech synthesis produced no audio: {problem}")
+
+
+def find_player() -> list[str] | None:
+    """The command that plays a WAV file: $VOICECOACH_PLAYER, paplay under PulseAudio, aplay."""
+    if custom := os.environ.get("VOICECOACH_PLAYER"):
+        return shlex.split(custom)
+    if os.environ.get("PULSE_SERVER") and shutil.which("paplay"):
+        return ["paplay"]
+    if shutil.which("aplay"):
+        return ["aplay", "-q"]
+    if shutil.which("paplay"):
+        return ["paplay"]
+    return None
+
+
+class AudioSpeaker:
+    """Speaks through the sound card, and echoes each line as text.
+
+    If playback fails (no device, no player), it says so once on the console and carries on
+    in text, so the session never stops for want of a loudspeaker.
+    """
+
+    def __init__(self, renderer: Pyttsx3Renderer, echo: TextIO | None = None,
+                 player: list[str] | None = None, earcons: bool = True):
+        self.renderer = renderer
+        self.console = ConsoleSpeaker(echo)
+        self.player = player if player is not None else find_player()
+        self.earcons = earcons
+        self.audio_ok = True
+        self.problem = ""
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def say(self, text: str) -> None:
+        self.console.say(text)
+        if self.audio_ok:
+            self._play(self.renderer.render(text))
+
+    def cue(self, name: str) -> None:
+        if self.audio_ok and self.earcons and name in EARCONS:
+            self._play(tone(EARCONS[name]))
+
+    def _play(self, clip: Clip) -> None:
+        if not self.player:
+            self._give_up("no audio player found (install alsa-utils for aplay)")
+            return
+        with tempfile.NamedTemporaryFile(suffix=".wav", prefix="voicecoach-") as f:
+            f.write(clip.to_wav())
+            f.flush()
+            try:
+                result = subprocess.run(
+                    [*self.player, f.name], capture_output=True, timeout=clip.seconds + 10
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                self._give_up(f"{self.player[0]} failed: {exc}")
+                return
+        if result.returncode != 0:
+            lines = result.stderr.decode(errors="replace").strip().splitlines()
+            detail = lines[-1] if lines else f"exit status {result.returncode}"
+            self._give_up(f"{self.player[0]}: {detail}")
+
+    def _give_up(self, reason: str) -> None:
+        self.audio_ok = False
+        self.problem = reason
+        self.console.say(f"(No audio output: {reason}. Continuing in text only.)")
+
+    def close(self) -> None:
+        """Nothing held open between utterances."""
+
+
+class WavFileSpeaker:
+    """Renders every utterance into one WAV file, with a short pause between them.
+
+    The file's header is brought up to date after every utterance, so the file is valid
+    even if the session is killed part-way.
+    """
+
+    def __init__(self, renderer: Pyttsx3Renderer, path: Path, echo: TextIO | None = None,
+                 gap: float = 0.4):
+        self.renderer = renderer
+        self.path = path
+        self.console = ConsoleSpeaker(echo) if echo is not None else None
+        self.gap = gap
+        self.rate = 0
+        self.utterances: list[tuple[float, float, str]] = []  # start, end (s), text
+        self._seconds = 0.0
+        self._wav: wave.Wave_write | None = None
+
+    def say(self, text: str) -> None:
+        if self.console:
+            self.console.say(text)
+        self._append(self.renderer.render(text), text)
+
+    def cue(self, name: str) -> None:
+        if name in EARCONS:
+            self._append(tone(EARCONS[name], rate=self.rate or 22050), "")
+
+    def _append(self, clip: Clip, text: str) -> None:
+        if self._wav is None:
+            self.rate = clip.rate
+            try:
+                self._wav = wave.open(str(self.path), "wb")  # noqa: SIM115 (open until close)
+            except OSError as exc:
+                raise AudioOutputError(f"cannot write {self.path}: {exc}") from None
+            self._wav.setnchannels(1)
+            self._wav.setsampwidth(2)
+            self._wav.setframerate(self.rate)
+        if clip.rate != self.rate:
+            raise AudioOutputError(f"mixed sample rates in {self.path}")
+        self.utterances.append((self._seconds, self._seconds + clip.seconds, text))
+        pause = silence(self.gap, self.rate)
+        self._wav.writeframes(clip.pcm + pause.pcm)  # also rewrites the header's length
+        self._seconds += clip.seconds + pause.seconds
+
+    def close(self) -> None:
+        if self._wav is not None:
+            self._wav.close()
+            self._wav = None
