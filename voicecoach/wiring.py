@@ -5,6 +5,7 @@ No audio output: say so once, continue in text. No microphone: say so, use the k
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
              answer_files: list[Path], speak_to: Path | None, earcons: bool,
              mic_device: int | None) -> tuple[Speaker, Listener]:
     """The speaker and listener the options ask for."""
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     speaker: Speaker
     if text and speak_to is None:
         speaker = ConsoleSpeaker(stdout)
@@ -44,7 +45,7 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
             speaker = AudioSpeaker(renderer, echo=stdout, earcons=earcons)
 
     listener: Listener
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     keyboard = KeyboardListener(stdin, stdout, echo_input=not _isatty(stdin))
     if answer_files:
         listener = wav_files_listener(answer_files)
