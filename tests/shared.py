@@ -102,5 +102,11 @@ def said(actions: list[object]) -> list[str]:
     return out
 
 
+def clear_answers() -> list[str]:
+    """The answers that raise no flag, for every question asked when all answers are clear."""
+    questions = content().triage.questions_for(first_session=True)
+    return ["yes" if q.flag_if.value == "no" else "no" for q in questions if not q.only_if]
+
+
 def have(*tools: str) -> bool:
     return all(shutil.which(t) for t in tools)

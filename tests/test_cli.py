@@ -11,13 +11,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tests.shared import ROOT, content
+from tests.shared import ROOT, clear_answers, content
 from voicecoach.cli import cli
 from voicecoach.errors import ExitCode
 
 C = content()
-QUESTIONS = C.triage.questions_for(first_session=True)
-CLEAR = "\n".join("yes" if q.flag_if.value == "no" else "no" for q in QUESTIONS) + "\n"
+CLEAR = "\n".join(clear_answers()) + "\n"
 
 
 def invoke(args: list[str], stdin: str = ""):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.shared import SPEECH, content, have
+from tests.shared import SPEECH, clear_answers, content, have
 from voicecoach.audio import silence
 from voicecoach.cli import cli
 from voicecoach.listeners import wav_files_listener
@@ -24,8 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed"),
 ]
 
-C = content()
-QUESTIONS = C.triage.questions_for(first_session=True)
+QUESTIONS = content().triage.questions_for(first_session=True)
 
 ONE_EXERCISE = """\
 routines:
@@ -57,8 +56,8 @@ def spoken(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
-def clear_answers(spoken: dict[str, Path]) -> list[Path]:
-    return [spoken["yes" if q.flag_if.value == "no" else "no"] for q in QUESTIONS]
+def clear_spoken(spoken: dict[str, Path]) -> list[Path]:
+    return [spoken[answer] for answer in clear_answers()]
 
 
 def answer_args(paths: list[Path]) -> list[str]:
@@ -72,7 +71,7 @@ def run_cli(args: list[str]):
 def test_spoken_answers_through_the_microphone_path_finish_a_session(spoken, tmp_path):
     (tmp_path / "tiny.yaml").write_text(ONE_EXERCISE)
     speech = tmp_path / "coach.wav"
-    answers = [*clear_answers(spoken), spoken["three"], spoken["two"]]
+    answers = [*clear_spoken(spoken), spoken["three"], spoken["two"]]
     result = run_cli(["--routine", "tiny", "--routines-dir", str(tmp_path),
                       "--speak-to", str(speech), *answer_args(answers)])
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ from voicecoach.session import run_session
 
 C = content()
 ROUTINE = C.routines[C.default_routine]
-QUESTIONS = [q.id for q in C.triage.questions_for(first_session=True)]
+QUESTIONS = [q.id for q in C.triage.questions_for(first_session=True) if not q.only_if]
 CLEAR = {"S-1": "no", "S-2": "yes"}  # the answers that raise no flag
 
 
@@ -29,7 +29,7 @@ def all_clear() -> list[str]:
 
 
 def run(replies: list[str | None]):
-    return drive(run_session(C.triage, ROUTINE), replies)
+    return drive(run_session(C.triage, ROUTINE, C.exercises), replies)
 
 
 def test_all_clear_runs_every_exercise_and_both_pain_checks():

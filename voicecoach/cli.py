@@ -100,7 +100,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         raise CliError(exc) from None
     coach = Coach(speaker, listener, MonotonicClock(time_scale))
     try:
-        outcome = coach.run(run_session(content.triage, routine))
+        outcome = coach.run(run_session(content.triage, routine, content.exercises))
     except InputEnded:
         click.echo("Input ended before the session finished, so the session stops here.")
         sys.exit(int(ExitCode.INPUT_ENDED))
@@ -121,6 +121,7 @@ def _summary(outcome: Outcome) -> None:
         "red_flag": "Session ended after the safety questions",
         "out_of_scope": "Session ended: outside what this coach is for",
         "stopped": "Session stopped at your request",
+        "nothing_suitable": "Session ended: no exercise in this routine suits today's answers",
     }
     done = len(outcome.exercises_done)
     click.echo(f"{words[outcome.ended]}. Exercises done: {done}.")

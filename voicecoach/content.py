@@ -25,6 +25,7 @@ from voicecoach.model import (
     Question,
     Routine,
     RoutineStep,
+    Rule,
     Span,
     Triage,
 )
@@ -174,7 +175,9 @@ DOSE_KEYS = (
 )
 
 
-def _dose(data: Any, problems: _Problems, path: str, base: Dose | None = None) -> Dose:
+def _dose(
+    data: Any, problems: _Problems, path: str, base: Dose | None = None, narrated: bool = True
+) -> Dose:
     f = _Fields(data, problems, "dose", path)
     f.unknown_keys(DOSE_KEYS)
     base = base or Dose()
@@ -186,7 +189,7 @@ def _dose(data: Any, problems: _Problems, path: str, base: Dose | None = None) -
         breath_seconds=f.number("breath_seconds", base.breath_seconds, 3, 12),
         note=f.text("note", base.note or " ") if "note" in f.data else base.note,
     )
-    if dose.hold is None and dose.breaths is None and dose.reps is None:
+    if narrated and dose.hold is None and dose.breaths is None and dose.reps is None:
         f.fail("dose", "needs at least one of hold, breaths or reps")
     return dose
 
@@ -195,8 +198,9 @@ EXERCISE_KEYS = (
     "id", "name", "level", "position", "dose", "setup", "action", "repeat_action", "release",
     "reminders",
     "other_side", "finish", "equipment", "targets", "cautions", "sources", "references",
-    "narrated", "default",
+    "narrated", "default", "dose_origin",
 )
+DOSE_ORIGINS = ("seed", "external", "assistant")
 
 
 def _exercise(data: Any, problems: _Problems, path: str) -> Exercise | None:
@@ -210,7 +214,11 @@ def _exercise(data: Any, problems: _Problems, path: str) -> Exercise | None:
         name=f.text("name"),
         level=f.choice("level", LEVELS),
         position=f.choice("position", POSITIONS),
-        dose=_dose(dose_data, problems, path) if dose_data is not None else Dose(),
+        dose=(
+            _dose(dose_data, problems, path, narrated=f.data.get("narrated", True) is not False)
+            if dose_data is not None
+            else Dose()
+        ),
         setup=f.texts("setup", required=True),
         action=f.text("action", "Hold."),
         repeat_action=f.text("repeat_action") if "repeat_action" in f.data else "",
@@ -224,6 +232,7 @@ def _exercise(data: Any, problems: _Problems, path: str) -> Exercise | None:
         sources=f.texts("sources", required=True),
         references=f.texts("references"),
         narrated=f.flag("narrated", True),
+        dose_origin=f.choice("dose_origin", DOSE_ORIGINS, "seed"),
     )
     return exercise if f.ok else None
 
@@ -276,7 +285,9 @@ def _routine(
 
 def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
     f = _Fields(data, problems, "triage", path)
-    f.unknown_keys(("welcome", "limits", "actions", "groups", "questions"))
+    f.unknown_keys(
+        ("welcome", "limits", "actions", "groups", "questions", "rules", "investigation_rule")
+    )
     actions: dict[str, Action] = {}
     raw_actions = f.data.get("actions")
     if not isinstance(raw_actions, Located) or not raw_actions:
@@ -295,12 +306,14 @@ def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
     groups: list[Group] = []
     for raw in f.data.get("groups") or []:
         g = _Fields(raw, problems, "group", path)
-        g.unknown_keys(("id", "name", "every_session", "unclear_action"))
+        g.unknown_keys(("id", "name", "every_session", "unclear_action", "ask_all", "confirm"))
         group = Group(
             g.text("id"),
             g.text("name"),
             g.flag("every_session", False),
-            g.choice("unclear_action", actions) if actions else "",
+            g.choice("unclear_action", ["as_yes", *actions]) if actions else "",
+            ask_all=g.flag("ask_all", False),
+            confirm=g.flag("confirm", True),
         )
         groups.append(group)
         f.ok = f.ok and g.ok
@@ -313,7 +326,8 @@ def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
         q = _Fields(raw, problems, "question", path)
         q.unknown_keys(
             ("id", "group", "text", "flag_if", "action", "sources", "references", "note",
-             "drops", "swaps", "followup", "followup_action", "followup_flag_if")
+             "drops", "swaps", "followup", "followup_action", "followup_flag_if", "advice",
+             "only_if", "unless", "adds", "keep_only", "max_level")
         )
         swaps_raw = q.data.get("swaps") or {}
         if not isinstance(swaps_raw, dict):
@@ -335,7 +349,17 @@ def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
                 q.choice("followup_action", actions) if "followup" in q.data and actions else ""
             ),
             followup_flag_if=Answer(q.choice("followup_flag_if", ("yes", "no"), "yes")),
+            advice=q.text("advice") if "advice" in q.data else "",
+            only_if=q.text("only_if") if "only_if" in q.data else "",
+            unless=q.text("unless") if "unless" in q.data else "",
+            adds=q.texts("adds"),
+            keep_only=q.texts("keep_only"),
+            max_level=q.choice("max_level", LEVELS) if "max_level" in q.data else "",
         )
+        for key in ("only_if", "unless"):
+            other = getattr(question, key)
+            if other and other not in seen:
+                q.fail(key, f"must name an earlier question, not {other!r}")
         if not question.sources and not question.references:
             q.fail("sources", "name the seed file(s) or, if none, the references")
         if question.id in seen:
@@ -347,12 +371,43 @@ def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
         f.ok = f.ok and q.ok
     if not questions:
         f.fail("questions", "must list at least one question")
+    rules: list[Rule] = []
+    for raw in f.data.get("rules") or []:
+        r = _Fields(raw, problems, "rule", path)
+        r.unknown_keys(("id", "text", "action", "all", "any", "others", "others_in", "exclude",
+                        "sources", "references"))
+        rule = Rule(
+            id=r.text("id"),
+            text=r.text("text"),
+            action=r.choice("action", actions) if actions else "",
+            all=r.texts("all"),
+            any=r.texts("any"),
+            others=int(r.number("others", 0, 0, 10)),
+            others_in=r.texts("others_in"),
+            exclude=r.texts("exclude"),
+            sources=r.texts("sources"),
+            references=r.texts("references"),
+        )
+        for named in (*rule.all, *rule.any, *rule.exclude):
+            if named not in seen:
+                r.fail("all", f"unknown question id {named!r}")
+        for group_id in rule.others_in:
+            if group_id not in group_ids:
+                r.fail("others_in", f"unknown group {group_id!r}")
+        if not rule.all and not rule.any:
+            r.fail("all", "a rule needs `all` or `any`")
+        rules.append(rule)
+        f.ok = f.ok and r.ok
     triage = Triage(
         welcome=f.text("welcome"),
         limits=f.text("limits"),
         actions=actions,
         groups=tuple(groups),
         questions=tuple(questions),
+        rules=tuple(rules),
+        investigation_rule=(
+            f.text("investigation_rule") if "investigation_rule" in f.data else ""
+        ),
     )
     return triage if f.ok else None
 
@@ -469,7 +524,9 @@ def _check_triage_refs(
         for source in question.sources:
             if source not in known_seeds:
                 problems.add(where, "sources", f"{source!r} is not one of the seed files")
-        for exercise_id in (*question.drops, *(x for pair in question.swaps for x in pair)):
+        named = (*question.drops, *question.adds, *question.keep_only,
+                 *(x for pair in question.swaps for x in pair))
+        for exercise_id in named:
             if exercise_id not in exercises:
                 problems.add(where, "drops", f"unknown exercise id {exercise_id!r}")
 

@@ -94,6 +94,7 @@ class Exercise:
     cautions: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     narrated: bool = True
+    dose_origin: str = "seed"  # seed | external (public reference) | assistant (our default)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ class Group:
     id: str
     name: str
     every_session: bool
-    unclear_action: str
+    unclear_action: str  # an action id, or "as_yes": an unclear answer counts as the flag
+    ask_all: bool = False  # False: stop at the first flag that ends the session
+    confirm: bool = True  # confirm a flag-raising answer before acting on it
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,39 @@ class Question:
     followup: str = ""
     followup_action: str = ""
     followup_flag_if: Answer = Answer.YES
+    advice: str = ""
+    only_if: str = ""  # asked only if this question raised its flag
+    unless: str = ""  # not asked if this question raised its flag
+    adds: tuple[str, ...] = ()
+    keep_only: tuple[str, ...] = ()
+    max_level: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A combination of flags that raises its own action (e.g. a hot hip plus fever)."""
+
+    id: str
+    text: str
+    action: str
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    others: int = 0
+    others_in: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def fires(self, flags: list[str], group_of: dict[str, str]) -> bool:
+        """Whether the flagged question ids meet this rule."""
+        flagged = set(flags)
+        if not set(self.all) <= flagged:
+            return False
+        if self.any and not flagged & set(self.any):
+            return False
+        named = set(self.all) | set(self.any) | set(self.exclude)
+        others = [f for f in flagged - named if group_of.get(f) in self.others_in]
+        return len(others) >= self.others
 
 
 @dataclass(frozen=True)
@@ -171,6 +207,8 @@ class Triage:
     actions: dict[str, Action]
     groups: tuple[Group, ...]
     questions: tuple[Question, ...]
+    rules: tuple[Rule, ...] = ()
+    investigation_rule: str = ""
 
     def questions_for(self, first_session: bool = True) -> tuple[Question, ...]:
         """Questions to ask, in group order; later groups only on a first session."""

@@ -10,7 +10,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from voicecoach.actions import Ask, Heard, Outcome, Say, Timed
-from voicecoach.model import Answer, Question, Routine, Triage
+from voicecoach.adapt import adapt_routine
+from voicecoach.model import Answer, Exercise, Group, Question, Routine, Triage
 from voicecoach.narration import narrate
 from voicecoach.words import number_words
 
@@ -32,22 +33,30 @@ class _Stopped(Exception):
 
 @dataclass
 class Screening:
-    """What the triage found: the flags raised and the action to take, if any."""
+    """What the triage found: the flags raised and the most severe action, if any."""
 
     flags: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
     action: str = ""  # the most severe action raised, "" if none
     unclear: bool = False
 
 
-def run_session(triage: Triage, routine: Routine, first_session: bool = True) -> Script:
+def run_session(
+    triage: Triage,
+    routine: Routine,
+    exercises: dict[str, Exercise] | None = None,
+    first_session: bool = True,
+) -> Script:
     """A whole session: welcome, limits, triage, pain check, routine, pain check, close."""
     outcome = Outcome(ended="finished")
+    exercises = exercises or {s.exercise.id: s.exercise for s in routine.steps}
     try:
         yield Say(triage.welcome)
         yield Say(triage.limits)
         screening = yield from screen(triage, triage.questions_for(first_session))
-        outcome.flags = screening.flags
-        if screening.action:
+        outcome.flags = screening.flags + screening.rules
+        max_level = ""
+        if screening.action and screening.action not in ("modify", "none"):
             action = triage.actions[screening.action]
             outcome.action = action.id
             yield Say(action.advice)
@@ -55,7 +64,25 @@ def run_session(triage: Triage, routine: Routine, first_session: bool = True) ->
                 outcome.ended = "out_of_scope" if action.id == "out_of_scope" else "red_flag"
                 yield Say("The session ends here, with no exercises. Take care.")
                 return outcome
+            max_level = "beginner"  # a doctor-soon answer allows the gentle beginner moves
+        by_id = {q.id: q for q in triage.questions}
+        changes = [by_id[f] for f in screening.flags if by_id[f].action == "modify"]
+        for question in changes:
+            if question.advice:
+                yield Say(question.advice)
+        routine, left_out, added = adapt_routine(routine, exercises, changes, max_level)
         yield Say("Thank you. The safety questions are done.")
+        if left_out:
+            yield Say("Today's routine leaves out: " + ", ".join(left_out) + ".")
+        if added:
+            yield Say("It adds: " + ", ".join(added) + ".")
+        if not routine.steps:
+            outcome.ended = "nothing_suitable"
+            yield Say(
+                "None of this routine's exercises suit your answers today. Please ask a doctor "
+                "or physiotherapist which exercises are right for you. Goodbye."
+            )
+            return outcome
         outcome.pain_before = yield from ask_pain(PAIN_QUESTION)
         yield Say(routine.intro)
         total = len(routine.steps)
@@ -79,39 +106,75 @@ def run_session(triage: Triage, routine: Routine, first_session: bool = True) ->
         return outcome
 
 
+def _raise(triage: Triage, screening: Screening, action: str) -> None:
+    if not screening.action or (
+        triage.actions[action].severity > triage.actions[screening.action].severity
+    ):
+        screening.action = action
+
+
+def _ends(triage: Triage, screening: Screening) -> bool:
+    return bool(screening.action) and triage.actions[screening.action].ends_session
+
+
 def screen(
     triage: Triage, questions: tuple[Question, ...]
 ) -> Generator[Ask | Say, Heard, Screening]:
-    """Ask each question; confirm a flag, then act on it. Unclear never counts as a clear no."""
+    """Ask the questions group by group; confirm a flag, then act. Unclear is never a no.
+
+    Groups that stop early (scope, A) end at the first flag that ends the session; the others
+    are asked in full, then the combination rules are checked.
+    """
     screening = Screening()
-    for question in questions:
-        answer = yield from ask_yes_no(question.text)
-        if answer is not None and answer != question.flag_if:
-            continue
-        if answer is None:
-            action = triage.group(question.group).unclear_action
-            screening.unclear = True
-            yield Say(
-                "I could not understand the answer, so to be safe I will treat it as a "
-                "warning sign."
-            )
-        else:
-            confirmed = yield from ask_yes_no(
-                f"You said {answer.value} to: {question.text} Is that right?"
-            )
-            if confirmed is Answer.NO:
-                again = yield from ask_yes_no(f"Let us try once more. {question.text}")
-                if again is not None and again != question.flag_if:
-                    continue
-            action = yield from _followup(triage, question)
-        screening.flags.append(question.id)
-        if not screening.action or (
-            triage.actions[action].severity > triage.actions[screening.action].severity
-        ):
-            screening.action = action
-        if triage.actions[action].ends_session:
-            break
+    group_of = {q.id: q.group for q in triage.questions}
+    for group in triage.groups:
+        for question in (q for q in questions if q.group == group.id):
+            if question.only_if and question.only_if not in screening.flags:
+                continue
+            if question.unless and question.unless in screening.flags:
+                continue
+            action = yield from _ask_question(triage, group, question, screening)
+            if action is None:
+                continue
+            screening.flags.append(question.id)
+            _raise(triage, screening, action)
+            if not group.ask_all and _ends(triage, screening):
+                return screening
+        for rule in triage.rules:
+            if rule.id not in screening.rules and rule.fires(screening.flags, group_of):
+                screening.rules.append(rule.id)
+                _raise(triage, screening, rule.action)
+        if _ends(triage, screening):
+            return screening
     return screening
+
+
+def _ask_question(
+    triage: Triage, group: Group, question: Question, screening: Screening
+) -> Generator[Ask | Say, Heard, str | None]:
+    """The action this question raises, or None if the answer clearly raised no flag."""
+    answer = yield from ask_yes_no(question.text)
+    if answer is not None and answer != question.flag_if:
+        return None
+    if answer is None:
+        screening.unclear = True
+        if group.unclear_action == "as_yes":
+            yield Say("I could not understand the answer, so to be safe I will count it as a yes.")
+            return question.action
+        yield Say(
+            "I could not understand the answer, so to be safe I will treat it as a warning sign."
+        )
+        return group.unclear_action
+    if group.confirm:
+        confirmed = yield from ask_yes_no(
+            f"You said {answer.value} to: {question.text} Is that right?"
+        )
+        if confirmed is Answer.NO:
+            again = yield from ask_yes_no(f"Let us try once more. {question.text}")
+            if again is not None and again != question.flag_if:
+                return None
+    action = yield from _followup(triage, question)
+    return action
 
 
 def _followup(triage: Triage, question: Question) -> Generator[Ask, Heard, str]:
