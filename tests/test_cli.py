@@ -103,3 +103,39 @@ def test_console_script_runs_as_a_subprocess_with_no_stdin():
     assert result.returncode == ExitCode.INPUT_ENDED
     assert "Input ended before the session finished" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_routines_validate_reports_each_problem_with_file_and_line(tmp_path: Path):
+    good = tmp_path / "good.yaml"
+    good.write_text("routines:\n  - id: mine\n    name: Mine\n    level: beginner\n"
+                    "    intro: Mine.\n    steps: [childs_pose]\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("routines:\n  - id: x\n    name: X\n    level: hard\n    intro: Hi.\n"
+                   "    steps: [frog]\n")
+    result = invoke(["routines", "validate", str(good), str(bad)])
+    assert result.exit_code == ExitCode.CONTENT
+    assert f"{good}: ok" in result.output
+    assert f"{bad}:6: exercise: unknown exercise id 'frog'" in result.output
+    assert f"{bad}:4: level: 'hard'; must be one of: beginner, intermediate, advanced" in (
+        result.output)
+
+
+def test_content_json_lists_everything():
+    import json
+
+    result = invoke(["content", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert len(data["exercises"]) == len(C.exercises)
+    assert {r["id"] for r in data["routines"]} == set(C.routines)
+    a1 = next(q for q in data["triage"]["questions"] if q["id"] == "A1")
+    assert a1["action"] == "emergency" and a1["sources"]
+
+
+@pytest.mark.parametrize("routine", sorted(C.routines))
+def test_each_routine_runs_end_to_end_in_text_mode(routine):
+    result = invoke(["start", "--text", "--time-scale", "0.0005", "--routine", routine],
+                    CLEAR + "2\n2\n")
+    assert result.exit_code == 0, result.output
+    steps = len(C.routines[routine].steps)
+    assert f"Session finished. Exercises done: {steps}." in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from voicecoach.clock import MonotonicClock
 from voicecoach.coach import Coach
 from voicecoach.content import find_routine, load_content, user_routines_dir
 from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
-from voicecoach.handout import routine_handout, routine_list
+from voicecoach.handout import content_as_dict, routine_handout, routine_list
 from voicecoach.model import Content
 from voicecoach.session import run_session
 
@@ -165,6 +166,46 @@ def routines_show(name: str, routines_dirs: tuple[Path, ...]) -> None:
         click.echo(routine_handout(find_routine(content, name)))
     except VoicecoachError as exc:
         raise CliError(exc) from None
+
+
+@routines.command("validate")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+def routines_validate(files: tuple[Path, ...]) -> None:
+    """Check your own routine files; print each problem with its file and line.
+
+    Your routines may use the built-in exercises by id.
+
+    \b
+    Example:
+      voicecoach routines validate ~/.config/voicecoach/routines/mine.yaml
+    """
+    problems: list[str] = []
+    for path in files:
+        try:
+            load_content(extra_files=[path])
+        except VoicecoachError as exc:
+            problems += getattr(exc, "problems", [str(exc)])
+        else:
+            click.echo(f"{path}: ok")
+    if problems:
+        for problem in problems:
+            click.echo(problem)
+        sys.exit(int(ExitCode.CONTENT))
+
+
+@cli.command("content")
+@click.option("--json", "as_json", is_flag=True, required=True,
+              help="Print everything as JSON (the only format for now).")
+@routines_dir_option
+def content_command(as_json: bool, routines_dirs: tuple[Path, ...]) -> None:
+    """Print all exercises, routines and triage questions, for tooling and review.
+
+    \b
+    Example:
+      voicecoach content --json > content.json
+    """
+    click.echo(json.dumps(content_as_dict(_load(routines_dirs)), indent=2))
 
 
 @cli.command()

@@ -417,9 +417,13 @@ def _yaml_files(directory: Path) -> list[Path]:
 
 
 def load_content(
-    extra_dirs: Iterable[Path] = (), builtin_dir: Path | None = None, seeds: Iterable[str] = ()
+    extra_dirs: Iterable[Path] = (),
+    builtin_dir: Path | None = None,
+    seeds: Iterable[str] = (),
+    extra_files: Iterable[Path] = (),
 ) -> Content:
-    """Load the built-in content plus any user folders; raise ContentError listing problems."""
+    """Load the built-in content plus user folders and files; raise ContentError listing all
+    problems."""
     problems = _Problems()
     dirs = [builtin_dir or builtin_routines_dir(), *extra_dirs]
     files: list[Path] = []
@@ -428,6 +432,7 @@ def load_content(
             files.extend(_yaml_files(directory))
         elif directory != dirs[0] or not directory.exists():
             problems.add(None, "routines folder", "not found", str(directory))
+    files.extend(extra_files)
     documents: list[tuple[Path, Located]] = []
     for path in files:
         try:
