@@ -71,8 +71,11 @@ class Pyttsx3Renderer:
     """Renders text to audio with pyttsx3 over espeak-ng, entirely offline."""
 
     # pyttsx3's espeak driver can return from runAndWait before its callback has written the
-    # file; wait this long for the WAV to be complete before calling it a failure.
-    FILE_WAIT_SECONDS = 5.0
+    # file, and now and then (about 1 in 500 here) writes an empty one; wait this long for a
+    # complete WAV, and render again, up to ATTEMPTS times, before calling it a failure.
+    FILE_WAIT_SECONDS = 3.0
+    EMPTY_GRACE_SECONDS = 0.3
+    ATTEMPTS = 3
 
     def __init__(self, rate: int | None = None, voice: str | None = None, volume: float = 1.0):
         try:
@@ -102,29 +105,37 @@ class Pyttsx3Renderer:
                 self._engine.setProperty("rate", self.rate)
             if self.voice is not None:
                 self._engine.setProperty("voice", self.voice)
-            path = Path(tmp) / "utterance.wav"
-            with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
-                self._engine.save_to_file(text, str(path))
-                self._engine.runAndWait()
-                clip = self._wait_for_wav(path)
-        return clip.scaled(self.volume)
+            problem = ""
+            for attempt in range(self.ATTEMPTS):
+                path = Path(tmp) / f"utterance-{attempt}.wav"
+                with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
+                    self._engine.save_to_file(text, str(path))
+                    self._engine.runAndWait()
+                    clip, problem = self._wait_for_wav(path)
+                if clip is not None:
+                    return clip.scaled(self.volume)
+        raise AudioOutputError(f"speech synthesis produced no audio: {problem}")
 
-    def _wait_for_wav(self, path: Path) -> Clip:
-        deadline = time.monotonic() + self.FILE_WAIT_SECONDS
+    def _wait_for_wav(self, path: Path) -> tuple[Clip | None, str]:
+        start = time.monotonic()
         problem = "no file was written"
-        while time.monotonic() < deadline:
+        empty_since: float | None = None
+        while (now := time.monotonic()) < start + self.FILE_WAIT_SECONDS:
             try:
                 data = path.read_bytes()
                 clip = read_wav(data)
-                if len(data) >= 44 + len(clip.pcm) and clip.pcm:
-                    return clip
+                if clip.pcm and len(data) >= 44 + len(clip.pcm):
+                    return clip, ""
                 problem = "the file was empty"
+                empty_since = empty_since or now
+                if now - empty_since > self.EMPTY_GRACE_SECONDS:
+                    break
             except FileNotFoundError:
                 pass
             except (OSError, EOFError, ValueError, wave.Error) as exc:
                 problem = str(exc)
             time.sleep(0.005)
-        raise AudioOutputError(f"speech synthesis produced no audio: {problem}")
+        return None, problem
 
 
 def find_player() -> list[str] | None:
