@@ -56,8 +56,9 @@ def test_fever_with_severe_pain_is_urgent_today():
 
 def test_investigation_rule_b1_27_needs_all_three_parts():
     three = {"B2-4": ["yes", "yes"], "B2-6": ["yes", "yes"], "B2-7": ["yes", "yes"]}
-    outcome, _ = run(answers(three))
+    outcome, actions = run(answers(three))
     assert "B1-27" in outcome.flags and outcome.action == "doctor_first"
+    assert C.triage.investigation_rule in said(actions)
     two = {"B2-4": ["yes", "yes"], "B2-6": ["yes", "yes"]}
     outcome, _ = run([*answers(two), "3", "3"])
     assert "B1-27" not in outcome.flags

@@ -375,7 +375,7 @@ def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
     for raw in f.data.get("rules") or []:
         r = _Fields(raw, problems, "rule", path)
         r.unknown_keys(("id", "text", "action", "all", "any", "others", "others_in", "exclude",
-                        "sources", "references"))
+                        "sources", "references", "explain"))
         rule = Rule(
             id=r.text("id"),
             text=r.text("text"),
@@ -387,6 +387,7 @@ def _triage(data: Any, problems: _Problems, path: str) -> Triage | None:
             exclude=r.texts("exclude"),
             sources=r.texts("sources"),
             references=r.texts("references"),
+            explain=r.flag("explain", False),
         )
         for named in (*rule.all, *rule.any, *rule.exclude):
             if named not in seen:

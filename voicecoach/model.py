@@ -185,6 +185,7 @@ class Rule:
     exclude: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    explain: bool = False  # speak the investigation rule when this fires
 
     def fires(self, flags: list[str], group_of: dict[str, str]) -> bool:
         """Whether the flagged question ids meet this rule."""

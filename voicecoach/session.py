@@ -59,6 +59,8 @@ def run_session(
         if screening.action and screening.action not in ("modify", "none"):
             action = triage.actions[screening.action]
             outcome.action = action.id
+            if any(r.explain and r.id in screening.rules for r in triage.rules):
+                yield Say(triage.investigation_rule)
             yield Say(action.advice)
             if action.ends_session:
                 outcome.ended = "out_of_scope" if action.id == "out_of_scope" else "red_flag"
