@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from tests.shared import SPEECH, clear_answers, content, have
 from voicecoach.audio import silence
 from voicecoach.cli import cli
-from voicecoach.listeners import wav_files_listener
+from voicecoach.listeners import hear_wav, wav_files_listener
 
 pytestmark = [
     pytest.mark.audio,
@@ -127,15 +127,18 @@ def test_human_recordings_of_yes_and_no_are_heard_right():
     heard = [listener.listen("answer").value for _ in range(len(yes) + len(no))]
     yes_right = heard[: len(yes)].count("yes") / len(yes)
     no_right = heard[len(yes):].count("no") / len(no)
-    yes_as_no = heard[: len(yes)].count("no")
-    # measured here: 40/40 and 39/40; the recognizer issue tightens these with rejection
-    assert yes_right >= 0.9 and no_right >= 0.9
-    assert yes_as_no <= 1
+    # With rejection (tuning.py) these 80 clips measured 39/40 and 33/40, the rest rejected
+    # (asked again); an answer heard as its opposite is what must never happen.
+    assert yes_right >= 0.9 and no_right >= 0.75
+    assert heard[: len(yes)].count("no") == 0 and heard[len(yes):].count("yes") == 0
 
 
 @pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is absent")
 def test_human_recordings_drive_a_session_to_the_emergency_advice():
-    no, yes = manifest_clips("no", 1)[0], manifest_clips("yes", 3)
+    # A rejected clip is asked again, which would shift every later answer: take clips the
+    # decoder hears (most do, see test_human_recordings_of_yes_and_no_are_heard_right).
+    no = next(p for p in manifest_clips("no", 10) if hear_wav(p, "answer").value == "no")
+    yes = [p for p in manifest_clips("yes", 10) if hear_wav(p, "answer").value == "yes"][:3]
     answers = [no, yes[0], yes[1], yes[2]]
     result = run_cli(["--text", *answer_args(answers)])
     assert result.exit_code == 0, result.output

@@ -144,3 +144,10 @@ def test_unclear_pain_is_left_out_and_said_so():
 def test_pain_rise_of_two_or_more_gets_advice(before, after, advised):
     _, actions = run([*all_clear(), before, after])
     assert any("Your pain is higher" in t for t in said(actions)) is advised
+
+
+def test_i_dont_know_is_asked_again_and_never_counts_as_no():
+    outcome, actions = run([*answers_until("A1"), "unsure", "unsure", "unsure"])
+    assert outcome.ended == "red_flag"  # still unclear after three tries: the cautious answer
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert asks[-1].startswith("That is all right; take a moment.")

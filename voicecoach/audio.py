@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import math
+import random
 import wave
 from array import array
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,72 @@ def tone(freqs: tuple[float, ...], seconds: float = 0.12, rate: int = 22050) -> 
 
 # The listening cue rises; the "got it" cue falls. Distinct by pitch direction, not only pitch.
 EARCONS = {"listen": (660.0, 880.0), "understood": (880.0, 660.0)}
+
+
+@cache
+def _unit_noise(length: int = 16001) -> array:
+    """A fixed table of Gaussian noise (seeded: the same audio always decodes the same)."""
+    generator = random.Random(45)
+    return array("f", (generator.gauss(0.0, 1.0) for _ in range(length)))
+
+
+def add_noise_floor(pcm: bytes, level: float) -> bytes:
+    """Add faint noise of RMS `level` to 16-bit mono PCM (a microphone's own hiss).
+
+    The decoder misreads words set in digital silence (measured in tuning.py); real microphones
+    always hiss a little, so audio quieter than that is given the same floor.
+    """
+    if level <= 0 or not pcm:
+        return pcm
+    samples = array("h", pcm)
+    noise = _unit_noise()
+    period = len(noise)
+    for i, sample in enumerate(samples):
+        value = sample + int(level * noise[i % period])
+        samples[i] = 32767 if value > 32767 else -32768 if value < -32768 else value
+    return samples.tobytes()
+
+
+def wav_as_pcm16(data: bytes) -> bytes:
+    """Any PCM or float WAV (8/16/24/32-bit, any channels, extensible header) as a plain
+    16-bit mono WAV at the same rate. Raises ValueError when the data is not such a WAV."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("not a RIFF WAVE file")
+    fmt = frames = None
+    position = 12
+    while position + 8 <= len(data):
+        chunk_id = data[position:position + 4]
+        size = int.from_bytes(data[position + 4:position + 8], "little")
+        body = data[position + 8:position + 8 + size]
+        if chunk_id == b"fmt ":
+            fmt = body
+        elif chunk_id == b"data":
+            frames = body
+        position += 8 + size + (size & 1)
+    if fmt is None or frames is None or len(fmt) < 16:
+        raise ValueError("no fmt or data chunk")
+    tag, channels, rate = (int.from_bytes(fmt[0:2], "little"), int.from_bytes(fmt[2:4], "little"),
+                           int.from_bytes(fmt[4:8], "little"))
+    bits = int.from_bytes(fmt[14:16], "little")
+    if tag == 0xFFFE and len(fmt) >= 26:
+        tag = int.from_bytes(fmt[24:26], "little")  # the sub-format of an extensible header
+    width = bits // 8
+    if channels < 1 or width < 1 or rate < 1 or (tag, width) not in {
+        (1, 1), (1, 2), (1, 3), (1, 4), (3, 4)
+    }:
+        raise ValueError(f"unsupported WAV encoding (format {tag}, {bits} bits)")
+    step = width * channels
+    count = len(frames) // step
+    out = array("h", bytes(2 * count))
+    for i in range(count):
+        total = 0.0
+        for c in range(channels):
+            raw = frames[i * step + c * width:i * step + (c + 1) * width]
+            if tag == 3:
+                total += array("f", raw)[0] * 32767
+            elif width == 1:
+                total += (raw[0] - 128) * 256
+            else:
+                total += int.from_bytes(raw, "little", signed=True) >> (8 * (width - 2))
+        out[i] = max(-32768, min(32767, int(total / channels)))
+    return Clip(out.tobytes(), rate).to_wav()

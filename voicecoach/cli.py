@@ -14,8 +14,10 @@ from voicecoach.coach import Coach
 from voicecoach.content import find_routine, load_content, user_routines_dir
 from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
 from voicecoach.handout import content_as_dict, routine_handout, routine_list
+from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
 from voicecoach.session import run_session
+from voicecoach.vocabulary import VOCABULARIES
 
 
 class CliError(click.ClickException):
@@ -223,6 +225,40 @@ def voices() -> None:
             click.echo(voice_id)
     except VoicecoachError as exc:
         raise CliError(exc) from None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--expect", type=click.Choice(sorted(VOCABULARIES)), default="answer",
+              show_default=True, help="Which words to listen for.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
+    """Decode WAV FILES as the live listener would, and print what was heard.
+
+    \b
+    Example:
+      voicecoach hear answer.wav --expect answer --json
+    """
+    failed = 0
+    for path in files:
+        try:
+            decoded = hear_wav(path, expect)
+        except VoicecoachError as exc:
+            failed += 1
+            if as_json:
+                click.echo(json.dumps({"file": str(path), "error": str(exc)}))
+            else:
+                click.echo(f"{path}: error: {exc}")
+            continue
+        if as_json:
+            click.echo(json.dumps({"file": str(path), "heard": decoded.value,
+                                   "text": decoded.text, "ms": round(decoded.ms, 1)}))
+        else:
+            heard = decoded.value if decoded.value is not None else "not understood"
+            raw = f' (decoder: "{decoded.text}")' if decoded.text else " (no speech)"
+            click.echo(f"{path}: {heard}{raw}, {decoded.ms:.0f} ms")
+    if failed:
+        sys.exit(int(ExitCode.ERROR))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ against a grammar of only the words expected at that moment (see recognizer.py).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -14,19 +15,18 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from voicecoach.actions import Heard
-from voicecoach.audio import peak_rms
+from voicecoach.audio import peak_rms, wav_as_pcm16
 from voicecoach.errors import AudioInputError, InputEnded
 from voicecoach.recognizer import SAMPLE_RATE, Decoded, decoder_for
+from voicecoach.tuning import (
+    ENERGY_FLOOR,
+    LISTEN_TIMEOUT,
+    NON_SPEAKING_DURATION,
+    PAUSE_THRESHOLD,
+    PHRASE_THRESHOLD,
+    PHRASE_TIME_LIMIT,
+)
 from voicecoach.vocabulary import VOCABULARIES
-
-# Capture settings that passed a virtual-microphone test (see design notes): the default
-# phrase_threshold of 0.3 s silently drops short words like "nope" and "stop".
-ENERGY_FLOOR = 300
-PAUSE_THRESHOLD = 0.5
-NON_SPEAKING_DURATION = 0.3
-PHRASE_THRESHOLD = 0.1
-LISTEN_TIMEOUT = 8.0  # seconds to wait for speech to start
-PHRASE_TIME_LIMIT = 6.0  # longest answer we record
 
 
 class Listener(Protocol):
@@ -86,6 +86,7 @@ class SpeechListener:
                         source, timeout=self.timeout, phrase_time_limit=PHRASE_TIME_LIMIT
                     )
                 except sr.WaitTimeoutError:
+                    self.last = Decoded("", None, 0.0)
                     return Heard(None, "", timed_out=True)
         except (OSError, AttributeError) as exc:
             raise AudioInputError(f"cannot read the microphone: {exc}") from None
@@ -177,6 +178,43 @@ def wav_files_listener(paths: list[Path]) -> SpeechListener:
             raise AudioInputError(f"{path}: not a readable audio file ({exc})") from None
 
     return SpeechListener(open_source, calibrate=False)
+
+
+def hear_wav(wav: Path | bytes, expect: str) -> Decoded:
+    """Decode one WAV (a path or its bytes) exactly as the live listener decodes the microphone.
+
+    Any WAV rate, width or channel count is accepted (SpeechRecognition converts the common
+    ones; extensible, 24-bit and float files are converted first). Raises AudioInputError when
+    the data is not readable audio.
+    """
+    import speech_recognition as sr
+
+    name = "audio data" if isinstance(wav, bytes) else str(wav)
+    if isinstance(wav, Path):
+        try:
+            data = wav.read_bytes()
+        except OSError as exc:
+            raise AudioInputError(f"{wav}: cannot read ({exc.strerror or exc})") from None
+    else:
+        data = wav
+    try:
+        with sr.AudioFile(io.BytesIO(data)) as probe:
+            plain = probe.SAMPLE_WIDTH == 2  # 8-bit audio confuses listen()'s energy measure
+    except (ValueError, OSError, EOFError, AssertionError):
+        plain = False
+    if not plain:
+        try:
+            data = wav_as_pcm16(data)
+        except ValueError as exc:
+            raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
+
+    listener = SpeechListener(lambda: sr.AudioFile(io.BytesIO(data)), calibrate=False,
+                              timeout=PHRASE_TIME_LIMIT)
+    try:
+        listener.listen(expect)
+    except (ValueError, EOFError) as exc:  # a truncated or malformed file found while reading
+        raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
+    return listener.last or Decoded("", None, 0.0)
 
 
 class KeyboardListener:

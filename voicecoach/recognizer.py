@@ -1,15 +1,30 @@
-"""Offline, grammar-constrained decoding of 16 kHz speech with pocketsphinx.
+"""Offline, grammar-constrained decoding of 16 kHz speech with pocketsphinx, with rejection.
 
-One pocketsphinx Decoder per vocabulary, created once (about 0.1 s) and reused: SpeechRecognition's
+One pocketsphinx Decoder per vocabulary, created once (about 0.2 s) and reused: SpeechRecognition's
 `recognize_sphinx(grammar=...)` fails on its second call, so we drive pocketsphinx directly.
+
+Rejection: the grammar offers, beside the expected phrases, the most frequent English words as
+decoys (see tuning.py). A phrase that sounds more like "yet" or "up" than like "yes" comes back
+with the decoy as its text and no value: not understood.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
+from voicecoach.audio import add_noise_floor, peak_rms
+from voicecoach.tuning import (
+    LOUD_FILLER_FRAMES,
+    LOUD_FRAME_SHARE,
+    NOISE_FLOOR_DB,
+    REJECTION,
+    Rejection,
+)
 from voicecoach.vocabulary import VOCABULARIES, Vocabulary
 
 SAMPLE_RATE = 16000
@@ -17,37 +32,145 @@ SAMPLE_RATE = 16000
 
 @dataclass(frozen=True)
 class Decoded:
-    """The decoder's raw text, its meaning in the vocabulary, and the decode time."""
+    """The decoder's raw text, its meaning in the vocabulary (None: not understood), the time."""
 
     text: str
     value: str | None
     ms: float
 
 
+@cache
+def common_words() -> tuple[str, ...]:
+    """The packaged list of frequent English words, most frequent first."""
+    text = resources.files("voicecoach").joinpath("data/common_words.txt").read_text("utf-8")
+    return tuple(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+def _pronunciations(decoder: object, word: str) -> set[str]:
+    """Every dictionary pronunciation of a word ("no" and "know" share one)."""
+    found = set()
+    for variant in [word] + [f"{word}({n})" for n in range(2, 5)]:
+        phones = decoder.lookup_word(variant)
+        if phones:
+            found.add(phones)
+    return found
+
+
+def choose_decoys(decoder: object, vocabulary: Vocabulary, count: int) -> list[str]:
+    """The `count` most frequent words that are neither in nor sound like the vocabulary."""
+    own_words = {word for phrase in vocabulary.phrases for word in phrase.split()}
+    own_sounds = set().union(*(_pronunciations(decoder, w) for w in own_words))
+    decoys = []
+    for word in common_words():
+        if len(decoys) >= count:
+            break
+        if word in own_words:
+            continue
+        sounds = _pronunciations(decoder, word)
+        if sounds and not sounds & own_sounds:
+            decoys.append(word)
+    return decoys
+
+
+def token(phrase: str) -> str:
+    """A phrase as one dictionary word: "i think so" -> "i_think_so"."""
+    return phrase.replace(" ", "_")
+
+
+def add_phrase_words(decoder: object, vocabulary: Vocabulary) -> None:
+    """Add each multi-word phrase to the dictionary as a single word.
+
+    Every word on a path pays an insertion penalty, so as separate words "i think so" lost to a
+    single decoy stretched over it ("like"); as one word it competes on equal terms.
+    """
+    for phrase in vocabulary.phrases:
+        if " " in phrase:
+            phones = " ".join(decoder.lookup_word(word) for word in phrase.split())
+            decoder.add_word(token(phrase), phones, update=False)
+
+
+def grammar(vocabulary: Vocabulary, decoys: list[str], weight: float) -> str:
+    """JSGF: the vocabulary's phrases (each one token, see `add_phrase_words`) and the decoys
+    as weighted rivals."""
+    phrases = " | ".join(sorted(token(p) for p in vocabulary.phrases))
+    head = f"#JSGF V1.0;\ngrammar {vocabulary.name};\n"
+    if not decoys:
+        return head + f"public <{vocabulary.name}> = {phrases};\n"
+    return (
+        head
+        + f"public <{vocabulary.name}> = /1/ ({phrases}) | /{weight:g}/ <decoy>;\n"
+        + f"<decoy> = {' | '.join(decoys)};\n"
+    )
+
+
+FRAME_SAMPLES = SAMPLE_RATE // 100  # the decoder's 10 ms frames
+FILLERS = ("<sil>", "<s>", "</s>", "[NOISE]", "(NULL)")
+
+
+def speech_outside_words(pcm: bytes, segments: list[tuple[str, int, int]]) -> bool:
+    """True when the decoder filed speech-loud frames under silence or noise.
+
+    That is what a longer word looks like when the grammar can only fit its start ("yes" for
+    "yesterday"). Thresholds: LOUD_FRAME_SHARE and LOUD_FILLER_FRAMES in tuning.py.
+    """
+    samples = memoryview(pcm).cast("h")
+    frames = len(samples) // FRAME_SAMPLES
+
+    def rms(frame: int) -> float:
+        chunk = samples[frame * FRAME_SAMPLES:(frame + 1) * FRAME_SAMPLES]
+        return math.sqrt(sum(x * x for x in chunk) / len(chunk)) if len(chunk) else 0.0
+
+    levels = [rms(f) for f in range(frames)]
+    if not levels:
+        return False
+    loud = LOUD_FRAME_SHARE * max(levels)
+    loud_in_fillers = sum(
+        1
+        for word, first, last in segments if word in FILLERS
+        for frame in range(max(first, 0), min(last + 1, frames)) if levels[frame] >= loud
+    )
+    return loud_in_fillers >= LOUD_FILLER_FRAMES
+
+
 class GrammarDecoder:
     """Decodes raw 16-bit mono 16 kHz PCM against one vocabulary's grammar."""
 
-    def __init__(self, vocabulary: Vocabulary):
+    def __init__(self, vocabulary: Vocabulary, rejection: Rejection | None = None):
         from pocketsphinx import Decoder  # imported here: loading the model costs time
 
         self.vocabulary = vocabulary
-        self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, loglevel="FATAL")
-        self._decoder.add_jsgf_string(vocabulary.name, vocabulary.jsgf())
+        self.rejection = rejection or Rejection(decoys=0, weight=0.0)
+        # dither: see NOISE_FLOOR_DB; bestpath=False: see the design notes.
+        self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, dither=True,
+                                loglevel="FATAL")
+        self.decoys = choose_decoys(self._decoder, vocabulary, self.rejection.decoys)
+        add_phrase_words(self._decoder, vocabulary)
+        self._decoder.add_jsgf_string(
+            vocabulary.name, grammar(vocabulary, self.decoys, self.rejection.weight)
+        )
         self._decoder.activate_search(vocabulary.name)
         self._lock = threading.Lock()
 
     def decode(self, pcm: bytes) -> Decoded:
-        """Decode one utterance. Empty or silent audio gives text '' and value None."""
+        """Decode one utterance. Silence, noise or a decoy word give value None."""
         start = time.perf_counter()
+        if pcm:
+            floor = peak_rms(pcm, SAMPLE_RATE) * 10 ** (-NOISE_FLOOR_DB / 20)
+            pcm = add_noise_floor(pcm, floor)
         with self._lock:
             self._decoder.start_utt()
             if pcm:
                 self._decoder.process_raw(pcm, full_utt=True)
             self._decoder.end_utt()
             hyp = self._decoder.hyp()
-        text = hyp.hypstr.strip() if hyp is not None else ""
+            segments = [(seg.word, seg.start_frame, seg.end_frame)
+                        for seg in (self._decoder.seg() or [])]
+        text = hyp.hypstr.strip().replace("_", " ") if hyp is not None else ""
+        value = self.vocabulary.phrases.get(text)
+        if value is not None and speech_outside_words(pcm, segments):
+            value = None  # "yesterday" decoded as "yes" and a loud "silence"
         ms = (time.perf_counter() - start) * 1000
-        return Decoded(text, self.vocabulary.meaning(text), ms)
+        return Decoded(text, value, ms)
 
 
 _decoders: dict[str, GrammarDecoder] = {}
@@ -55,8 +178,8 @@ _decoders_lock = threading.Lock()
 
 
 def decoder_for(expect: str) -> GrammarDecoder:
-    """The shared decoder for a vocabulary name ("answer", "number")."""
+    """The shared decoder for a vocabulary name ("answer", "number", "command")."""
     with _decoders_lock:
         if expect not in _decoders:
-            _decoders[expect] = GrammarDecoder(VOCABULARIES[expect])
+            _decoders[expect] = GrammarDecoder(VOCABULARIES[expect], REJECTION.get(expect))
         return _decoders[expect]

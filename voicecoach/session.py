@@ -219,14 +219,15 @@ def _ask(text: str, expect: str, hint: str) -> Generator[Ask, Heard, str | None]
             repeats += 1
             prompt = text
             continue
-        if heard.value is not None and heard.value != "repeat":
+        if heard.value is not None and heard.value not in ("repeat", "unsure"):
             return heard.value
         attempts += 1
-        prompt = (
-            f"Sorry, I did not hear an answer. {text} {hint}"
-            if heard.timed_out
-            else f"Sorry, I did not understand. {text} {hint}"
-        )
+        if heard.value == "unsure":
+            prompt = f"That is all right; take a moment. {text} {hint}"
+        elif heard.timed_out:
+            prompt = f"Sorry, I did not hear an answer. {text} {hint}"
+        else:
+            prompt = f"Sorry, I did not understand. {text} {hint}"
     return None
 
 

@@ -14,8 +14,30 @@ from voicecoach.words import number_words
 # Words that work wherever voicecoach is listening.
 ANYTIME = {"repeat": "repeat", "say that again": "repeat", "stop": "stop"}
 
-YES_PHRASES = ("yes", "yeah", "yep", "yes i do", "i do", "correct", "that's right", "sure")
-NO_PHRASES = ("no", "nope", "nah", "no i don't", "not really", "i don't")
+YES_PHRASES = (
+    "yes", "yeah", "yep", "yes i do", "yes i have", "i do", "i have", "correct", "that's right",
+    "sure", "i think so",
+)
+NO_PHRASES = ("no", "nope", "nah", "no i don't", "no i haven't", "not really", "i don't")
+# Heard as such, so they are never mistaken for "no" ("I don't know" is not "I don't").
+UNSURE_PHRASES = ("i don't know", "not sure", "i'm not sure", "maybe", "i can't remember")
+
+# Commands understood during the routine, each phrase mapped to the command it names.
+COMMAND_PHRASES: dict[str, tuple[str, ...]] = {
+    "stop": ("stop", "quit"),
+    "pause": ("pause", "wait", "hold on"),
+    "resume": ("resume", "continue", "go", "carry on"),  # not "go on": heard for "how long"
+    "repeat": ("repeat", "say that again", "again"),
+    "skip": ("skip", "next", "skip this", "next one"),
+    "slower": ("slower", "slow down"),
+    "faster": ("faster", "speed up"),
+    "louder": ("louder", "speak up"),
+    "quieter": ("quieter", "softer"),
+    "time_left": ("how long", "time left", "how much longer"),
+    "hurts": ("it hurts", "that hurts", "pain", "ouch"),
+    "help": ("help", "what can i say"),
+}
+COMMANDS = tuple(COMMAND_PHRASES)
 
 
 @dataclass(frozen=True)
@@ -46,11 +68,12 @@ class Vocabulary:
 def normalize(text: str) -> str:
     """Lower case, apostrophes kept, other punctuation and extra spaces removed."""
     text = text.lower().replace("\u2019", "'")
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
+    return " ".join(re.sub(r"[^a-z0-9'/ ]+", " ", text).split())
 
 
 def _answers() -> Vocabulary:
     phrases = {p: "yes" for p in YES_PHRASES} | {p: "no" for p in NO_PHRASES} | ANYTIME
+    phrases |= {p: "unsure" for p in UNSURE_PHRASES}
     typed = {"y": "yes", "n": "no", "r": "repeat", "q": "stop", "quit": "stop", "yes please": "yes"}
     return Vocabulary("answer", phrases, typed)
 
@@ -69,4 +92,14 @@ def _numbers() -> Vocabulary:
     return Vocabulary("number", phrases, typed)
 
 
-VOCABULARIES: dict[str, Vocabulary] = {"answer": _answers(), "number": _numbers()}
+def _commands() -> Vocabulary:
+    phrases = {phrase: command for command, said in COMMAND_PHRASES.items() for phrase in said}
+    typed = {"q": "stop", "p": "pause", "r": "repeat", "s": "skip", "h": "help",
+             "c": "resume", "time": "time_left", "hurts": "hurts"}
+    typed |= {command.replace("_", " "): command for command in COMMANDS}
+    return Vocabulary("command", phrases, typed)
+
+
+VOCABULARIES: dict[str, Vocabulary] = {
+    "answer": _answers(), "number": _numbers(), "command": _commands(),
+}

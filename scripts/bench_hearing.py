@@ -1,0 +1,258 @@
+"""Benchmark hearing: real recordings and espeak-ng voices, clean and with noise.
+
+Every clip goes through `voicecoach.listeners.hear_wav`, the live listener's own path
+(SpeechRecognition endpointing, energy gate, pocketsphinx grammar with decoys). For each
+vocabulary and condition it prints: in-vocabulary clips right, confused (heard as another
+answer), rejected (not understood), out-of-vocabulary clips accepted as an answer, and decode
+time median and 95th percentile.
+
+    python scripts/bench_hearing.py                # everything, about 4 minutes on 2 cores
+    python scripts/bench_hearing.py --quick        # every 4th real clip, fewer voices
+    python scripts/bench_hearing.py --vocab answer --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voicecoach import tuning  # noqa: E402
+from voicecoach.listeners import hear_wav  # noqa: E402
+from voicecoach.vocabulary import VOCABULARIES  # noqa: E402
+from voicecoach.words import number_words  # noqa: E402
+
+SPEECH = ROOT.parent / "shared" / "speech"
+NOISE_LEVELS_DB = (20, 10, 5)
+# espeak-ng voices and speeds (words per minute), each pair one synthetic speaker.
+VOICES = (("en-us", 150), ("en-gb", 175), ("en-us+f3", 130), ("en-gb-scotland", 190),
+          ("en-029+m3", 160), ("en-gb-x-rp+f2", 145))
+# Words and phrases that must not be taken for anything (said to every vocabulary).
+OUT_OF_VOCABULARY = (
+    "up", "down", "left", "right", "perhaps", "hello", "yesterday", "I don't know", "later",
+    "okay", "what", "the weather is nice", "turn left", "nose", "yellow", "guess", "banana",
+    "let me think", "this is the news", "forty", "goodbye", "excuse me",
+)
+# Real clips: the word in the manifest -> the value each vocabulary should hear (absent: other
+# words, which must be rejected).
+DIGITS = {number_words(n): str(n) for n in range(10)}
+REAL_EXPECTED = {
+    "answer": {"yes": "yes", "no": "no", "stop": "stop"},
+    "number": DIGITS | {"stop": "stop"},
+    "command": {"stop": "stop", "go": "resume"},
+}
+
+
+@dataclass
+class Tally:
+    """Counts for one vocabulary and condition."""
+
+    n_in: int = 0
+    right: int = 0
+    confused: int = 0
+    rejected: int = 0
+    n_oov: int = 0
+    oov_accepted: int = 0
+    ms: list[float] = field(default_factory=list)
+    per_word: dict[str, list[int]] = field(default_factory=dict)
+    confusions: Counter = field(default_factory=Counter)
+
+    def add(self, label: str, expected: str | None, heard: str | None, ms: float) -> None:
+        self.ms.append(ms)
+        if heard == "unsure" and expected != "unsure":
+            heard = None  # "I don't know" is asked again, never taken as an answer: a rejection
+        if expected is None:
+            self.n_oov += 1
+            self.oov_accepted += heard is not None
+            if heard is not None:
+                self.confusions[(label, heard)] += 1
+            return
+        self.n_in += 1
+        self.per_word.setdefault(label, [0, 0])[1] += 1
+        if heard == expected:
+            self.right += 1
+            self.per_word[label][0] += 1
+        elif heard is None:
+            self.rejected += 1
+        else:
+            self.confused += 1
+            self.confusions[(label, heard)] += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def read_pcm(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16), w.getframerate()
+
+
+def to_wav(samples: np.ndarray, rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.clip(samples, -32768, 32767).astype(np.int16).tobytes())
+    return buffer.getvalue()
+
+
+def with_noise(samples: np.ndarray, snr_db: float | None, seed: int) -> np.ndarray:
+    """White noise at `snr_db` below the speech's loudness (RMS over its loud frames)."""
+    audio = samples.astype(np.float64)
+    if snr_db is None:
+        return audio
+    frames = audio[: len(audio) // 160 * 160].reshape(-1, 160)
+    frame_rms = np.sqrt((frames**2).mean(axis=1))
+    loud = frame_rms[frame_rms >= 0.1 * frame_rms.max()] if frame_rms.size else frame_rms
+    speech_rms = float(np.sqrt((loud**2).mean())) if loud.size else 1.0
+    noise = np.random.default_rng(seed).normal(0, speech_rms / 10 ** (snr_db / 20), len(audio))
+    return audio + noise
+
+
+def espeak(text: str, voice: str, speed: int) -> tuple[np.ndarray, int]:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", out.name, text],
+                       check=True, capture_output=True)
+        samples, rate = read_pcm(Path(out.name))
+    pad = np.zeros(int(0.3 * rate), dtype=np.int16)
+    return np.concatenate([pad, samples, pad]), rate
+
+
+def real_clips(speech: Path, step: int) -> list[tuple[str, Path]]:
+    with (speech / "MANIFEST.tsv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [(row["word"], speech / row["path"]) for row in rows[::step]]
+
+
+def synthetic_phrases(vocab: str) -> list[tuple[str, str | None]]:
+    phrases = list(VOCABULARIES[vocab].phrases.items())
+    own = VOCABULARIES[vocab].phrases
+    return phrases + [(p, None) for p in OUT_OF_VOCABULARY if p.lower() not in own]
+
+
+def run_vocab(vocab: str, quick: bool, speech: str) -> dict[str, Tally]:
+    """All conditions for one vocabulary (one process, so timings are one core's)."""
+    tallies: dict[str, Tally] = {}
+    expected = REAL_EXPECTED[vocab]
+    step = 4 if quick else 1
+    if Path(speech).is_dir():
+        clips = real_clips(Path(speech), step)
+        for index, (word, path) in enumerate(clips):
+            samples, rate = read_pcm(path)
+            for snr in (None, *NOISE_LEVELS_DB):
+                if snr is not None and index % 2:
+                    continue  # noisy real conditions use every other clip, to keep the run short
+                data = to_wav(with_noise(samples, snr, seed=index), rate)
+                decoded = hear_wav(data, vocab)
+                name = "real clean" if snr is None else f"real {snr} dB"
+                tally = tallies.setdefault(name, Tally())
+                tally.add(word, expected.get(word), decoded.value, decoded.ms)
+    voices = VOICES[:3] if quick else VOICES
+    for v, (voice, speed) in enumerate(voices):
+        for p, (phrase, value) in enumerate(synthetic_phrases(vocab)):
+            samples, rate = espeak(phrase, voice, speed)
+            for snr in (None, *NOISE_LEVELS_DB):
+                data = to_wav(with_noise(samples, snr, seed=v * 1000 + p), rate)
+                decoded = hear_wav(data, vocab)
+                name = "espeak clean" if snr is None else f"espeak {snr} dB"
+                tally = tallies.setdefault(name, Tally())
+                tally.add(value or phrase, value, decoded.value, decoded.ms)
+    return tallies
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def table(results: dict[str, dict[str, Tally]]) -> str:
+    lines = [
+        f"{'vocabulary':<10} {'condition':<15} {'n':>5} {'right':>6} {'confused':>8} "
+        f"{'rejected':>8} {'n_oov':>5} {'oov_acc':>7} {'ms_med':>6} {'ms_p95':>6}"
+    ]
+    for vocab, tallies in results.items():
+        for name, t in tallies.items():
+            lines.append(
+                f"{vocab:<10} {name:<15} {t.n_in:>5} {share(t.right, t.n_in):>6.3f} "
+                f"{share(t.confused, t.n_in):>8.3f} {share(t.rejected, t.n_in):>8.3f} "
+                f"{t.n_oov:>5} {share(t.oov_accepted, t.n_oov):>7.3f} "
+                f"{statistics.median(t.ms):>6.1f} {percentile(t.ms, 0.95):>6.1f}"
+            )
+    return "\n".join(lines)
+
+
+def details(results: dict[str, dict[str, Tally]]) -> str:
+    lines = []
+    for vocab, tallies in results.items():
+        clean = tallies.get("real clean")
+        if clean is None:
+            continue
+        words = " ".join(f"{w} {r / n:.2f}" for w, (r, n) in sorted(clean.per_word.items()))
+        lines.append(f"{vocab} real clean, right per word: {words}")
+        common = ", ".join(f"{a}->{b} {k}" for (a, b), k in clean.confusions.most_common(8))
+        lines.append(f"{vocab} real clean, most common errors: {common}")
+        if vocab == "answer":
+            yes_no = sum(k for (a, b), k in clean.confusions.items()
+                         if {a, b} == {"yes", "no"})
+            n = sum(clean.per_word.get(w, [0, 0])[1] for w in ("yes", "no"))
+            lines.append(f"answer real clean, yes<->no confusions: {yes_no} of {n}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a quarter of the real clips")
+    parser.add_argument("--vocab", action="append", choices=sorted(REAL_EXPECTED))
+    parser.add_argument("--speech", default=str(SPEECH), help="folder with MANIFEST.tsv")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--decoys", type=int, help="try this many decoys (see tuning.py)")
+    parser.add_argument("--weight", type=float, help="try this decoy weight (see tuning.py)")
+    parser.add_argument("--no-synthetic", action="store_true", help="real clips only")
+    args = parser.parse_args()
+    for name, rejection in list(tuning.REJECTION.items()):
+        tuning.REJECTION[name] = tuning.Rejection(
+            decoys=rejection.decoys if args.decoys is None else args.decoys,
+            weight=rejection.weight if args.weight is None else args.weight,
+        )
+    global VOICES
+    if args.no_synthetic:
+        VOICES = ()
+    vocabs = args.vocab or ["answer", "number", "command"]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        futures = {v: pool.submit(run_vocab, v, args.quick, args.speech) for v in vocabs}
+        results = {v: f.result() for v, f in futures.items()}
+    print(table(results))
+    print()
+    print(details(results))
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+    if args.json:
+        args.json.write_text(json.dumps({
+            v: {name: {"n": t.n_in, "right": t.right, "confused": t.confused,
+                       "rejected": t.rejected, "n_oov": t.n_oov, "oov_accepted": t.oov_accepted,
+                       "ms_median": statistics.median(t.ms), "ms_p95": percentile(t.ms, 0.95)}
+                for name, t in tallies.items()}
+            for v, tallies in results.items()
+        }, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Every knob of hearing in one place, each with the measurement that set it.
+
+Measured with `python scripts/bench_hearing.py` on ../shared/speech (1,111 real clips) and on
+espeak-ng renderings with noise; the figures behind each choice are in the comments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- Capture and endpointing (SpeechRecognition) -------------------------------------------
+# These passed a virtual-microphone test (design notes): the default phrase_threshold of 0.3 s
+# silently drops short words like "nope" and "stop".
+ENERGY_FLOOR = 300  # peak RMS below this is not speech (a file of silence, a quiet room)
+PAUSE_THRESHOLD = 0.5  # seconds of quiet that end a phrase
+NON_SPEAKING_DURATION = 0.3
+PHRASE_THRESHOLD = 0.1
+LISTEN_TIMEOUT = 8.0  # seconds to wait for speech to start
+PHRASE_TIME_LIMIT = 6.0  # longest answer we record
+
+
+# --- Signal conditioning -------------------------------------------------------------------
+# Faint noise added under every utterance, this many dB below its loudest 30 ms, before decoding.
+# The decoder misreads words set in digital silence (espeak-ng renderings, trimmed files):
+#   espeak answers right: no floor 0.55, 60 dB 0.71, 40 dB 0.85;
+#   real yes/no/stop (every 2nd clip): none 0.76 right / 0.065 other words accepted,
+#   45 dB 0.78 / 0.039, 35 dB 0.76 / 0.031.
+NOISE_FLOOR_DB = 45.0
+
+
+# --- Rejection -------------------------------------------------------------------------------
+# Speech left outside the words: a run of LOUD_FILLER_FRAMES 10 ms frames, each at least
+# LOUD_FRAME_SHARE of the loudest frame's RMS, that the decoder put under silence or noise
+# (in all, not in a row). espeak "yesterday" had 17 such frames after "yes" and is now refused;
+# real yes/no/stop (every 2nd clip): right 0.785 -> 0.779, other words accepted 0.039 -> 0.034.
+LOUD_FRAME_SHARE = 0.3
+LOUD_FILLER_FRAMES = 10
+
+
+# --- Decoys -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rejection:
+    """How hard the decoder tries to say "not understood".
+
+    The grammar holds the expected phrases and, as rivals, the `decoys` most frequent English
+    words (voicecoach/data/common_words.txt) at `weight` each. A phrase whose best path runs
+    through a decoy is not understood. More decoys or a higher weight reject more: more
+    out-of-vocabulary words refused, and more real answers asked again.
+    """
+
+    decoys: int
+    weight: float
+
+
+# Measured on ../shared/speech (yes/no clips against up/down/left/right/on/off):
+#   no decoys:           yes 0.98 no 0.97 right, other words accepted 0.95
+#   allphone ratio:      separates poorly (at 0.91 right, 0.60 accepted): rejected as a method
+#   200 decoys at 1e-12: yes 0.97 no 0.86, accepted 0.17
+#   200 decoys at 1e-8:  yes 0.96 no 0.82, accepted 0.11
+#   200 decoys at 1e-3:  yes 0.90 no 0.73, accepted 0.055
+# Asking again is cheap and a wrong answer is not, so answers sit at the cautious end.
+REJECTION: dict[str, Rejection] = {
+    "answer": Rejection(decoys=200, weight=1e-3),
+    # Pain numbers: digits are acoustically close to each other and to common words; decoys
+    # catch "no" and "go" heard as "zero" or "none".
+    "number": Rejection(decoys=200, weight=1e-8),
+    # Commands are heard mid-stretch, where a false "stop" or "skip" is a nuisance and a
+    # missed "stop" is repeated: cautious as for answers.
+    "command": Rejection(decoys=200, weight=1e-3),
+}
