@@ -139,3 +139,38 @@ def test_each_routine_runs_end_to_end_in_text_mode(routine):
     assert result.exit_code == 0, result.output
     steps = len(C.routines[routine].steps)
     assert f"Session finished. Exercises done: {steps}." in result.output
+
+
+def test_transcript_logs_every_line_with_session_times(tmp_path):
+    import json
+
+    log = tmp_path / "session.jsonl"
+    scale = 0.002
+    result = invoke(["start", "--text", "--time-scale", str(scale), "--transcript", str(log)],
+                    CLEAR + "3\n2\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {line["kind"] for line in lines} == {"say", "ask", "heard", "event"}
+    assert lines[0] == {"t": lines[0]["t"], "kind": "event",
+                        "text": "session started: routine beginner_back_hip"}
+    assert lines[-1]["text"] == "session ended: finished"
+    times = [line["t"] for line in lines]
+    assert times == sorted(times)  # monotonic
+    heard = [line for line in lines if line["kind"] == "heard"]
+    assert [h["value"] for h in heard[-2:]] == ["3", "2"]
+    # each hold's end is logged its planned length after its start, in session seconds
+    starts = [line for line in lines if line["text"].endswith(" starts")]
+    ends = [line for line in lines if line["text"].endswith(" ends")]
+    assert len(starts) == len(ends) > 10
+    for begin, end in zip(starts, ends, strict=True):
+        # 1.5 session seconds is 3 ms of real time at this scale: scheduler jitter, not drift
+        assert abs((end["t"] - begin["t"]) - begin["seconds"]) < 1.5
+    # everything the console showed as the coach's words is in the transcript too
+    spoken = {line["text"] for line in lines if line["kind"] in ("say", "ask")}
+    assert C.triage.welcome in spoken
+
+
+def test_transcript_in_a_folder_that_does_not_exist_is_a_clear_error(tmp_path):
+    result = invoke(["start", "--text", "--transcript", str(tmp_path / "no" / "t.jsonl")], "")
+    assert result.exit_code == 1
+    assert "cannot write the transcript" in result.output and "Traceback" not in result.output

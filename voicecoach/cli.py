@@ -17,6 +17,7 @@ from voicecoach.handout import content_as_dict, routine_handout, routine_list
 from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
 from voicecoach.session import run_session
+from voicecoach.transcript import Transcript
 from voicecoach.vocabulary import VOCABULARIES
 
 
@@ -75,10 +76,13 @@ def cli() -> None:
               help="Write the coach's speech to this WAV file instead of the sound card.")
 @click.option("--no-earcons", is_flag=True, help="No tones when listening starts or ends.")
 @click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
+@click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log everything said and heard to this file (JSON lines, timestamped).")
 @routines_dir_option
 def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
-          no_earcons: bool, mic_device: int | None, routines_dirs: tuple[Path, ...]) -> None:
+          no_earcons: bool, mic_device: int | None, transcript_path: Path | None,
+          routines_dirs: tuple[Path, ...]) -> None:
     """Run a session: safety questions, then a narrated routine.
 
     \b
@@ -101,7 +105,14 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         )
     except VoicecoachError as exc:
         raise CliError(exc) from None
-    coach = Coach(speaker, listener, MonotonicClock(time_scale))
+    clock = MonotonicClock(time_scale)
+    try:
+        transcript = Transcript.open(transcript_path, clock)
+    except VoicecoachError as exc:
+        speaker.close()
+        raise CliError(exc) from None
+    coach = Coach(speaker, listener, clock, transcript)
+    transcript.write("event", f"session started: routine {routine.id}")
     try:
         outcome = coach.run(run_session(content.triage, routine, content.exercises))
     except InputEnded:
@@ -113,6 +124,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         raise CliError(exc) from None
     finally:
+        transcript.close()
         speaker.close()
         listener.close()
     _summary(outcome)
