@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from tests.shared import SPEECH, have
 from voicecoach.audio import Clip, add_noise_floor, silence, wav_as_pcm16
 from voicecoach.cli import cli
-from voicecoach.listeners import hear_wav
+from voicecoach.listeners import hear_wav, wav_files_listener
 from voicecoach.recognizer import decoder_for
 from voicecoach.vocabulary import VOCABULARIES
 
@@ -118,6 +118,7 @@ def test_unusual_wav_encodings_become_plain_16_bit_mono(tmp_path):
         with wave.open(io.BytesIO(plain)) as w:
             assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
         assert hear_wav(out, "answer").value == "yes", args
+        assert wav_files_listener([out]).listen("answer").value == "yes", args  # --answers
     with pytest.raises(ValueError):
         wav_as_pcm16(b"RIFF\x00\x00\x00\x00WAVEjunk")
 

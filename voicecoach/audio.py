@@ -54,16 +54,20 @@ def read_wav(data: bytes) -> Clip:
     return Clip(mixed.tobytes(), rate)
 
 
-def peak_rms(pcm: bytes, rate: int, window: float = 0.03) -> float:
-    """The loudest short-window RMS level of 16-bit PCM (0 for silence)."""
+def frame_levels(pcm: bytes, rate: int, window: float = 0.03) -> list[float]:
+    """The RMS level of each `window`-second frame of 16-bit PCM (a short last frame too)."""
     samples = array("h", pcm)
     n = max(1, int(window * rate))
-    loudest = 0.0
-    for start in range(0, len(samples), n):
-        chunk = samples[start : start + n]
-        if chunk:
-            loudest = max(loudest, math.sqrt(sum(s * s for s in chunk) / len(chunk)))
-    return loudest
+    return [
+        math.sqrt(sum(s * s for s in chunk) / len(chunk))
+        for start in range(0, len(samples), n)
+        if (chunk := samples[start : start + n])
+    ]
+
+
+def peak_rms(pcm: bytes, rate: int, window: float = 0.03) -> float:
+    """The loudest short-window RMS level of 16-bit PCM (0 for silence)."""
+    return max(frame_levels(pcm, rate, window), default=0.0)
 
 
 def silence(seconds: float, rate: int) -> Clip:

@@ -162,44 +162,26 @@ def microphone_listener(device_index: int | None = None,
     return SpeechListener(open_source, calibrate=True, on_listen=on_listen)
 
 
-def wav_files_listener(paths: list[Path]) -> SpeechListener:
-    """Answers spoken from WAV files, one file per answer, through the microphone's path."""
-    import speech_recognition as sr
+def wav_source(wav: Path | bytes) -> object:
+    """A SpeechRecognition source over one WAV file (a path or its bytes).
 
-    remaining: Iterator[Path] = iter(paths)
-
-    def open_source() -> object:
-        path = next(remaining, None)
-        if path is None:
-            raise InputEnded("no more answer files")
-        try:
-            return sr.AudioFile(str(path))
-        except (ValueError, OSError) as exc:
-            raise AudioInputError(f"{path}: not a readable audio file ({exc})") from None
-
-    return SpeechListener(open_source, calibrate=False)
-
-
-def hear_wav(wav: Path | bytes, expect: str) -> Decoded:
-    """Decode one WAV (a path or its bytes) exactly as the live listener decodes the microphone.
-
-    Any WAV rate, width or channel count is accepted (SpeechRecognition converts the common
-    ones; extensible, 24-bit and float files are converted first). Raises AudioInputError when
-    the data is not readable audio.
+    Any WAV rate, width or channel count is accepted: SpeechRecognition converts the common
+    ones; 8-bit (which confuses listen()'s energy measure), 24-bit, float and extensible files
+    are made plain 16-bit mono first. Raises AudioInputError when the data is not audio.
     """
     import speech_recognition as sr
 
     name = "audio data" if isinstance(wav, bytes) else str(wav)
-    if isinstance(wav, Path):
+    if isinstance(wav, bytes):
+        data = wav
+    else:
         try:
             data = wav.read_bytes()
         except OSError as exc:
             raise AudioInputError(f"{wav}: cannot read ({exc.strerror or exc})") from None
-    else:
-        data = wav
     try:
         with sr.AudioFile(io.BytesIO(data)) as probe:
-            plain = probe.SAMPLE_WIDTH == 2  # 8-bit audio confuses listen()'s energy measure
+            plain = probe.SAMPLE_WIDTH == 2
     except (ValueError, OSError, EOFError, AssertionError):
         plain = False
     if not plain:
@@ -207,12 +189,33 @@ def hear_wav(wav: Path | bytes, expect: str) -> Decoded:
             data = wav_as_pcm16(data)
         except ValueError as exc:
             raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
+    return sr.AudioFile(io.BytesIO(data))
 
-    listener = SpeechListener(lambda: sr.AudioFile(io.BytesIO(data)), calibrate=False,
-                              timeout=PHRASE_TIME_LIMIT)
+
+def wav_files_listener(paths: list[Path]) -> SpeechListener:
+    """Answers spoken from WAV files, one file per answer, through the microphone's path."""
+    remaining: Iterator[Path] = iter(paths)
+
+    def open_source() -> object:
+        path = next(remaining, None)
+        if path is None:
+            raise InputEnded("no more answer files")
+        return wav_source(path)
+
+    return SpeechListener(open_source, calibrate=False)
+
+
+def hear_wav(wav: Path | bytes, expect: str) -> Decoded:
+    """Decode one WAV (a path or its bytes) exactly as the live listener decodes the microphone.
+
+    Raises AudioInputError when the data is not readable audio (see `wav_source`).
+    """
+    source = wav_source(wav)
+    listener = SpeechListener(lambda: source, calibrate=False, timeout=PHRASE_TIME_LIMIT)
     try:
         listener.listen(expect)
     except (ValueError, EOFError) as exc:  # a truncated or malformed file found while reading
+        name = "audio data" if isinstance(wav, bytes) else str(wav)
         raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
     return listener.last or Decoded("", None, 0.0)
 

@@ -10,14 +10,13 @@ with the decoy as its text and no value: not understood.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from voicecoach.audio import add_noise_floor, peak_rms
+from voicecoach.audio import add_noise_floor, frame_levels, peak_rms
 from voicecoach.tuning import (
     LOUD_FILLER_FRAMES,
     LOUD_FRAME_SHARE,
@@ -103,7 +102,6 @@ def grammar(vocabulary: Vocabulary, decoys: list[str], weight: float) -> str:
     )
 
 
-FRAME_SAMPLES = SAMPLE_RATE // 100  # the decoder's 10 ms frames
 FILLERS = ("<sil>", "<s>", "</s>", "[NOISE]", "(NULL)")
 
 
@@ -113,14 +111,8 @@ def speech_outside_words(pcm: bytes, segments: list[tuple[str, int, int]]) -> bo
     That is what a longer word looks like when the grammar can only fit its start ("yes" for
     "yesterday"). Thresholds: LOUD_FRAME_SHARE and LOUD_FILLER_FRAMES in tuning.py.
     """
-    samples = memoryview(pcm).cast("h")
-    frames = len(samples) // FRAME_SAMPLES
-
-    def rms(frame: int) -> float:
-        chunk = samples[frame * FRAME_SAMPLES:(frame + 1) * FRAME_SAMPLES]
-        return math.sqrt(sum(x * x for x in chunk) / len(chunk)) if len(chunk) else 0.0
-
-    levels = [rms(f) for f in range(frames)]
+    levels = frame_levels(pcm, SAMPLE_RATE, window=0.01)  # the decoder's 10 ms frames
+    frames = len(levels)
     if not levels:
         return False
     loud = LOUD_FRAME_SHARE * max(levels)

@@ -1,7 +1,8 @@
 """The words voicecoach listens for at each moment, and what each phrase means.
 
 One table per vocabulary feeds both the speech grammar (JSGF for pocketsphinx) and the
-interpretation of typed answers, so voice and keyboard understand the same things.
+interpretation of typed answers, so voice and keyboard understand the same things (the grammar
+itself is built in recognizer.py).
 """
 
 from __future__ import annotations
@@ -47,11 +48,6 @@ class Vocabulary:
     name: str
     phrases: dict[str, str]
     typed_aliases: dict[str, str]
-
-    def jsgf(self) -> str:
-        """A JSGF grammar accepting exactly these phrases."""
-        alternatives = " | ".join(sorted(self.phrases))
-        return f"#JSGF V1.0;\ngrammar {self.name};\npublic <{self.name}> = {alternatives};\n"
 
     def meaning(self, text: str) -> str | None:
         """The value of a decoded or typed phrase, or None if it is not understood."""
