@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from voicecoach.actions import Ask, Heard, Outcome, Say, Timed
+from voicecoach.actions import Ask, Heard, Outcome, Say, Timed, Watch
 from voicecoach.clock import FakeClock
 from voicecoach.content import load_content
 from voicecoach.model import Content
@@ -62,6 +62,10 @@ class RecordingSpeaker:
     def cue(self, name: str) -> None:
         self.cues.append(name)
 
+    def adjust(self, command: str) -> str:
+        self.adjusted = [*getattr(self, "adjusted", []), command]
+        return f"Adjusted: {command}."
+
     def close(self) -> None:
         pass
 
@@ -70,8 +74,14 @@ class RecordingSpeaker:
         return [t for _, t in self.said]
 
 
-def drive(script: Script, replies: Iterable[str | None]) -> tuple[Outcome, list[object]]:
-    """Run a session script with scripted replies (no clock); return outcome and actions."""
+def drive(script: Script, replies: Iterable[str | None],
+          interrupt: Callable[[Say | Timed], str | None] | None = None,
+          ) -> tuple[Outcome, list[object]]:
+    """Run a session script with scripted replies (no clock); return outcome and actions.
+
+    `interrupt(step)` may name a command ("stop", "skip", "hurts") to answer a Say or a Timed
+    with, as the coach does when a command cuts in while watching.
+    """
     replies = list(replies)
     actions: list[object] = []
     reply: Heard | None = None
@@ -87,8 +97,11 @@ def drive(script: Script, replies: Iterable[str | None]) -> tuple[Outcome, list[
                 raise AssertionError(f"no reply left for: {action.text}")
             value = replies.pop(0)
             reply = Heard(None, "", timed_out=True) if value == "timeout" else Heard(value, "")
+        elif isinstance(action, (Say, Timed)):
+            command = interrupt(action) if interrupt else None
+            reply = Heard(command, command) if command else None
         else:
-            assert isinstance(action, (Say, Timed))
+            assert isinstance(action, Watch)
 
 
 def said(actions: list[object]) -> list[str]:
@@ -110,3 +123,34 @@ def clear_answers() -> list[str]:
 
 def have(*tools: str) -> bool:
     return all(shutil.which(t) for t in tools)
+
+
+class ScriptedWatcher:
+    """Gives each (session time, command) once the fake clock has reached that time."""
+
+    def __init__(self, clock: FakeClock, commands: Iterable[tuple[float, str]]):
+        self.clock = clock
+        self.commands = sorted(commands)
+        self.active = False
+        self.spoken: list[str] = []
+
+    def start(self) -> None:
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+    def next_command(self, timeout: float) -> Heard | None:
+        if self.active and self.commands and self.commands[0][0] <= self.clock.now():
+            _, command = self.commands.pop(0)
+            return Heard(command, command)
+        return None
+
+    def speaking(self, text: str):
+        import contextlib
+
+        self.spoken.append(text)
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        self.active = False

@@ -174,3 +174,41 @@ def test_transcript_in_a_folder_that_does_not_exist_is_a_clear_error(tmp_path):
     result = invoke(["start", "--text", "--transcript", str(tmp_path / "no" / "t.jsonl")], "")
     assert result.exit_code == 1
     assert "cannot write the transcript" in result.output and "Traceback" not in result.output
+
+
+def test_typed_commands_mid_routine_in_text_mode(tmp_path):
+    import json
+
+    log = tmp_path / "t.jsonl"
+    typed = "3\npause\ncontinue\nrepeat\nhow long\nskip\nhelp\n2\n"
+    result = invoke(["start", "--text", "--time-scale", "0.002", "--routine", "desk_break",
+                     "--transcript", str(log)], CLEAR + typed)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    first = C.routines["desk_break"].steps[0].exercise
+    for line in ("> pause", "Paused. Say continue when you are ready, or stop to finish.",
+                 "> skip", f"Skipping {first.name}.", "> help"):
+        assert line in out
+    assert out.rstrip().endswith("Session finished. Exercises done: 2. Skipped: 1.")
+    heard = [json.loads(x) for x in log.read_text().splitlines()]
+    values = [h["value"] for h in heard if h["kind"] == "heard" and "during" in h]
+    assert values == ["pause", "resume", "repeat", "time_left", "skip", "help"]
+    assert [h["value"] for h in heard if h["kind"] == "heard"][-1] == "2"
+
+
+def test_typed_it_hurts_then_sharp_pain_leaves_the_exercise_out():
+    typed = "3\nit hurts\nno\nyes\n2\n"
+    result = invoke(["start", "--text", "--time-scale", "0.002", "--routine", "desk_break"],
+                    CLEAR + typed)
+    assert result.exit_code == 0, result.output
+    assert "Is the pain sharp or severe?" in result.output
+    assert result.output.rstrip().endswith(
+        "Session finished. Exercises done: 2. Stopped for pain: 1.")
+
+
+def test_typed_stop_mid_routine_ends_with_a_goodbye():
+    result = invoke(["start", "--text", "--time-scale", "0.002", "--routine", "desk_break"],
+                    CLEAR + "3\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "Stopping now, as you asked. Goodbye." in result.output
+    assert result.output.rstrip().endswith("Session stopped at your request. Exercises done: 0.")

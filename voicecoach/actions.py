@@ -44,6 +44,18 @@ class Timed:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """Start (on=True) or stop listening for commands between and during the steps.
+
+    While watching, the coach answers a `Say` or a `Timed` with the `Heard` command that
+    interrupted it when the command is one the session must act on (stop, skip, hurts);
+    the rest (pause, repeat, rate, volume, time left, help) the coach handles itself.
+    """
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Heard:
     """What the listener made of one reply. `value` is None when it was not understood."""
 
@@ -56,12 +68,17 @@ class Heard:
 class Outcome:
     """How a session ended, for the CLI, the history and the tests."""
 
-    ended: str  # finished | red_flag | out_of_scope | stopped
+    ended: str  # finished | red_flag | out_of_scope | stopped | nothing_suitable | pain
     action: str = ""
     flags: list[str] = field(default_factory=list)
     pain_before: int | None = None
     pain_after: int | None = None
     exercises_done: list[str] = field(default_factory=list)
+    exercises_skipped: list[str] = field(default_factory=list)
+    exercises_stopped: dict[str, str] = field(default_factory=dict)  # id -> why it stopped
 
 
-Action = Say | Ask | Timed
+Action = Say | Ask | Timed | Watch
+
+# Commands the session itself acts on; the coach handles the others.
+SESSION_COMMANDS = ("stop", "skip", "hurts")

@@ -99,7 +99,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     from voicecoach.wiring import build_io  # audio libraries load only when a session runs
 
     try:
-        speaker, listener = build_io(
+        speaker, listener, watcher = build_io(
             text=text, rate=rate, volume=volume, voice=voice, answer_files=list(answer_files),
             speak_to=speak_to, earcons=not no_earcons, mic_device=mic_device,
         )
@@ -111,7 +111,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         speaker.close()
         raise CliError(exc) from None
-    coach = Coach(speaker, listener, clock, transcript)
+    coach = Coach(speaker, listener, clock, transcript, watcher)
     transcript.write("event", f"session started: routine {routine.id}")
     try:
         outcome = coach.run(run_session(content.triage, routine, content.exercises))
@@ -124,6 +124,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         raise CliError(exc) from None
     finally:
+        watcher.close()
         transcript.close()
         speaker.close()
         listener.close()
@@ -137,9 +138,14 @@ def _summary(outcome: Outcome) -> None:
         "out_of_scope": "Session ended: outside what this coach is for",
         "stopped": "Session stopped at your request",
         "nothing_suitable": "Session ended: no exercise in this routine suits today's answers",
+        "pain": "Session ended because pain spread into the leg",
     }
-    done = len(outcome.exercises_done)
-    click.echo(f"{words[outcome.ended]}. Exercises done: {done}.")
+    parts = [f"{words[outcome.ended]}. Exercises done: {len(outcome.exercises_done)}."]
+    if outcome.exercises_skipped:
+        parts.append(f"Skipped: {len(outcome.exercises_skipped)}.")
+    if outcome.exercises_stopped:
+        parts.append(f"Stopped for pain: {len(outcome.exercises_stopped)}.")
+    click.echo(" ".join(parts))
 
 
 @cli.group()

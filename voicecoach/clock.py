@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+POLL_SECONDS = 0.25  # longest real wait between two looks at the command watcher
 
 
 class Clock(Protocol):
@@ -12,6 +16,10 @@ class Clock(Protocol):
     def now(self) -> float: ...
 
     def sleep_until(self, t: float) -> None: ...
+
+    def wait_until(self, t: float, poll: Callable[[float], T | None]) -> T | None:
+        """Wait until `t`, returning early with the first thing `poll(real_seconds)` gives."""
+        ...
 
 
 class MonotonicClock:
@@ -30,6 +38,12 @@ class MonotonicClock:
         while (delay := (t - self.now()) * self.scale) > 0:
             time.sleep(delay)
 
+    def wait_until(self, t: float, poll: Callable[[float], T | None]) -> T | None:
+        while (delay := (t - self.now()) * self.scale) > 0:
+            if (found := poll(min(delay, POLL_SECONDS))) is not None:
+                return found
+        return None
+
 
 class FakeClock:
     """A clock that only moves when told to; sleeping jumps straight to the target."""
@@ -42,6 +56,15 @@ class FakeClock:
 
     def sleep_until(self, t: float) -> None:
         self.t = max(self.t, t)
+
+    def wait_until(self, t: float, poll: Callable[[float], T | None],
+                   step: float = 0.1) -> T | None:
+        """Step towards `t` a tenth of a second at a time, looking at `poll` at each step."""
+        while self.t < t:
+            if (found := poll(0.0)) is not None:
+                return found
+            self.t = min(t, self.t + step)
+        return None
 
     def advance(self, seconds: float) -> None:
         self.t += seconds

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import ClassVar, Protocol, TextIO
 
 from voicecoach.actions import Heard
 from voicecoach.audio import peak_rms, wav_as_pcm16
@@ -27,6 +27,7 @@ from voicecoach.tuning import (
     PHRASE_TIME_LIMIT,
 )
 from voicecoach.vocabulary import VOCABULARIES
+from voicecoach.watchers import LineFeed
 
 
 class Listener(Protocol):
@@ -223,21 +224,24 @@ def hear_wav(wav: Path | bytes, expect: str) -> Decoded:
 class KeyboardListener:
     """Typed answers, one line each; understands the same words as the voice grammar."""
 
-    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
+    HINTS: ClassVar[dict[str, str]] = {
+        "answer": "yes or no", "number": "a number from 0 to 10", "command": "a command, or help",
+    }
+
+    def __init__(self, feed: LineFeed | None = None, stdout: TextIO | None = None,
                  echo_input: bool = False):
-        self.stdin = stdin or sys.stdin
+        self.feed = feed or LineFeed(sys.stdin)
         self.stdout = stdout or sys.stdout
         self.echo_input = echo_input
 
     def listen(self, expect: str) -> Heard:
-        hint = "yes or no" if expect == "answer" else "a number from 0 to 10"
-        print(f"Your answer ({hint}): ", end="", file=self.stdout, flush=True)
-        line = self.stdin.readline()
-        if not line:
+        print(f"Your answer ({self.HINTS[expect]}): ", end="", file=self.stdout, flush=True)
+        line = self.feed.take()
+        if line is None:
             print(file=self.stdout, flush=True)
             raise InputEnded("input ended before the session did")
         if self.echo_input:
-            print(line.rstrip("\n"), file=self.stdout, flush=True)
+            print(line, file=self.stdout, flush=True)
         text = line.strip()
         return Heard(VOCABULARIES[expect].meaning(text), text)
 

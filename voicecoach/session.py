@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from voicecoach.actions import Ask, Heard, Outcome, Say, Timed
+from voicecoach.actions import Ask, Heard, Outcome, Say, Timed, Watch
 from voicecoach.adapt import adapt_routine
-from voicecoach.model import Answer, Exercise, Group, Question, Routine, Triage
+from voicecoach.model import Answer, Dose, Exercise, Group, Question, Routine, Triage
 from voicecoach.narration import narrate
 from voicecoach.words import number_words
 
@@ -19,12 +19,31 @@ RETRIES = 2  # an unclear answer is asked again twice, then treated as the cauti
 MAX_REPEATS = 10  # "repeat" requests honoured per question before counting as unclear
 PAIN_RISE_ADVICE = 2  # a rise of this many points from start to end gets advice
 
+COMMANDS_HINT = (
+    "While we exercise I keep listening. Say stop, pause, repeat, skip, or it hurts, at any "
+    "time. Say help to hear everything you can say."
+)
+
 PAIN_QUESTION = (
     "From zero to ten, where zero is no pain and ten is the worst pain you can imagine, "
     "how much pain do you have right now?"
 )
 
-Script = Generator[Say | Ask | Timed, Heard | None, Outcome]
+Script = Generator[Say | Ask | Timed | Watch, Heard | None, Outcome]
+Steps = Generator[Say | Ask | Timed | Watch, Heard | None, str]
+
+# In-session checks after "it hurts" (content/triage.md section 8, IS-1 and IS-2).
+SPREAD_QUESTION = "Has any pain spread into your leg?"  # IS-2, seed 003
+SHARP_QUESTION = "Is the pain sharp or severe?"  # IS-1, seed 004
+SPREAD_ADVICE = (
+    "Then we stop the session here. Pain spreading into the leg during exercise should be "
+    "checked, so please get it looked at by a doctor or physiotherapist. If your back pain keeps "
+    "getting worse, get help sooner."
+)
+SHARP_ADVICE = (
+    "Then we leave this exercise out for today: sharp or severe pain is a reason to stop it. "
+    "If the pain gets worse or starts to spread into your leg, please get it checked."
+)
 
 
 class _Stopped(Exception):
@@ -87,11 +106,23 @@ def run_session(
             return outcome
         outcome.pain_before = yield from ask_pain(PAIN_QUESTION)
         yield Say(routine.intro)
+        yield Say(COMMANDS_HINT)
+        yield Watch(True)
         total = len(routine.steps)
         for number, step in enumerate(routine.steps, start=1):
-            yield Say(f"Exercise {number_words(number)} of {number_words(total)}.")
-            yield from narrate(step.exercise, step.dose)
-            outcome.exercises_done.append(step.exercise.id)
+            header = f"Exercise {number_words(number)} of {number_words(total)}."
+            result = yield from exercise_steps(step.exercise, step.dose, header)
+            if result == "done":
+                outcome.exercises_done.append(step.exercise.id)
+            elif result == "skipped":
+                outcome.exercises_skipped.append(step.exercise.id)
+            else:
+                outcome.exercises_stopped[step.exercise.id] = result
+            if result == "pain spread into the leg":
+                outcome.ended = "pain"
+                yield Say("Take care. Goodbye.")
+                return outcome
+        yield Watch(False)
         yield Say("That was the last exercise.")
         outcome.pain_after = yield from ask_pain(
             "One last question. From zero to ten, how much pain do you have now?"
@@ -168,15 +199,23 @@ def _ask_question(
         )
         return group.unclear_action
     if group.confirm:
-        confirmed = yield from ask_yes_no(
-            f"You said {answer.value} to: {question.text} Is that right?"
-        )
-        if confirmed is Answer.NO:
-            again = yield from ask_yes_no(f"Let us try once more. {question.text}")
-            if again is not None and again != question.flag_if:
-                return None
+        kept = yield from confirm(question.text, answer)
+        if kept is not None and kept != question.flag_if:
+            return None
     action = yield from _followup(triage, question)
     return action
+
+
+def confirm(text: str, answer: Answer) -> Generator[Ask, Heard, Answer | None]:
+    """Check an answer that would raise a flag: kept unless the person corrects it.
+
+    "No, that's wrong" leads to the question once more, whose answer (or None) counts.
+    """
+    confirmed = yield from ask_yes_no(f"You said {answer.value} to: {text} Is that right?")
+    if confirmed is not Answer.NO:
+        return answer
+    again = yield from ask_yes_no(f"Let us try once more. {text}")
+    return again
 
 
 def _followup(triage: Triage, question: Question) -> Generator[Ask, Heard, str]:
@@ -190,6 +229,69 @@ def _followup(triage: Triage, question: Question) -> Generator[Ask, Heard, str]:
             key=lambda a: triage.actions[a].severity,
         )
     return question.followup_action if answer == question.followup_flag_if else question.action
+
+
+def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "") -> Steps:
+    """One exercise, obeying the commands that interrupt it.
+
+    Returns "done", "skipped", or why it was stopped. "stop" ends the session; "it hurts" runs
+    the in-session pain check, after which an interrupted timed block starts again if the
+    person chooses to carry on.
+    """
+    steps = ([Say(header)] if header else []) + list(narrate(exercise, dose))
+    i = 0
+    while i < len(steps):
+        reply = yield steps[i]
+        command = reply.value if reply is not None else None
+        if command == "stop":
+            raise _Stopped
+        if command == "skip":
+            yield Say(f"Skipping {exercise.name}.")
+            return "skipped"
+        if command == "hurts":
+            verdict = yield from hurt_check()
+            if verdict != "carry on":
+                return verdict
+            if isinstance(steps[i], Timed):
+                continue  # the interrupted hold starts again
+        i += 1
+    return "done"
+
+
+def hurt_check() -> Steps:
+    """After "it hurts": stop, ask about spreading (IS-2) and sharp pain (IS-1), then act.
+
+    Returns "pain spread into the leg" (the session ends), "sharp pain" (this exercise is left
+    out), "skipped", or "carry on". An unclear answer is never taken as reassurance.
+    """
+    yield Watch(False)
+    yield Say("I have stopped the exercise. Ease out of the position slowly.")
+    spread = yield from ask_yes_no(SPREAD_QUESTION)
+    if spread is Answer.YES:
+        spread = yield from confirm(SPREAD_QUESTION, spread)
+    if spread is not Answer.NO:
+        if spread is None:
+            yield Say("I could not understand the answer, so to be safe we stop here.")
+        yield Say(SPREAD_ADVICE)
+        return "pain spread into the leg"
+    sharp = yield from ask_yes_no(SHARP_QUESTION)
+    if sharp is not Answer.NO:
+        if sharp is None:
+            yield Say("I could not understand the answer, so to be safe we skip this one.")
+        yield Say(SHARP_ADVICE)
+        yield Watch(True)
+        return "sharp pain"
+    skip = yield from ask_yes_no(
+        "Mild discomfort while stretching can be normal, but it should stay mild. "
+        "Would you like to skip this exercise and carry on with the next one?"
+    )
+    if skip is not Answer.NO:
+        yield Say("All right, we skip this one.")
+        yield Watch(True)
+        return "skipped"
+    yield Say("Then ease back in gently, and stop whenever you need to.")
+    yield Watch(True)
+    return "carry on"
 
 
 def ask_yes_no(text: str) -> Generator[Ask, Heard, Answer | None]:

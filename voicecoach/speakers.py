@@ -32,6 +32,10 @@ class Speaker(Protocol):
 
     def cue(self, name: str) -> None: ...
 
+    def adjust(self, command: str) -> str:
+        """Apply "slower", "faster", "louder" or "quieter"; return what to tell the user."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -46,6 +50,9 @@ class ConsoleSpeaker:
 
     def cue(self, name: str) -> None:
         """Text mode has no earcons: the typed prompt is the cue."""
+
+    def adjust(self, command: str) -> str:
+        return "Speech is off, so there is no speed or volume to change."
 
     def close(self) -> None:
         """Nothing to release."""
@@ -97,6 +104,28 @@ class Pyttsx3Renderer:
 
     def voices(self) -> list[str]:
         return [v.id for v in self._engine.getProperty("voices")]
+
+    RATE_STEP, RATE_RANGE = 20, (80, 400)  # words a minute
+    VOLUME_STEP, VOLUME_RANGE = 0.2, (0.2, 1.0)  # never so quiet it cannot be heard
+
+    def adjust(self, command: str) -> str:
+        """Change the rate or volume by one step; say what happened, or why it did not."""
+        if command in ("slower", "faster"):
+            rate = self.rate or int(self._engine.getProperty("rate"))
+            step = self.RATE_STEP if command == "faster" else -self.RATE_STEP
+            new = max(self.RATE_RANGE[0], min(self.RATE_RANGE[1], rate + step))
+            if new == rate:
+                return f"That is already as {'fast' if step > 0 else 'slow'} as I can speak."
+            self.rate = new
+            return "Speaking faster." if step > 0 else "Speaking slower."
+        step = self.VOLUME_STEP if command == "louder" else -self.VOLUME_STEP
+        new = round(max(self.VOLUME_RANGE[0], min(self.VOLUME_RANGE[1], self.volume + step)), 2)
+        if new == self.volume:
+            if step > 0:
+                return "That is already my loudest; please turn up the speaker itself."
+            return "That is already my quietest."
+        self.volume = new
+        return "Speaking louder." if step > 0 else "Speaking more quietly."
 
     def render(self, text: str) -> Clip:
         """The utterance as mono 16-bit PCM at the synthesiser's rate."""
@@ -177,6 +206,9 @@ class AudioSpeaker:
         if self.audio_ok and self.earcons and name in EARCONS:
             self._play(tone(EARCONS[name]))
 
+    def adjust(self, command: str) -> str:
+        return self.renderer.adjust(command)
+
     def _play(self, clip: Clip) -> None:
         if not self.player:
             self._give_up("no audio player found (install alsa-utils for aplay)")
@@ -231,6 +263,9 @@ class WavFileSpeaker:
     def cue(self, name: str) -> None:
         if name in EARCONS:
             self._append(tone(EARCONS[name], rate=self.rate or 22050), "")
+
+    def adjust(self, command: str) -> str:
+        return self.renderer.adjust(command)
 
     def _append(self, clip: Clip, text: str) -> None:
         if self._wav is None:

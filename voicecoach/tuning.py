@@ -70,3 +70,12 @@ REJECTION: dict[str, Rejection] = {
     # missed "stop" is repeated: cautious as for answers.
     "command": Rejection(decoys=200, weight=1e-3),
 }
+
+# Listening for commands during the routine (watchers.py). Commands are one or two words, so
+# phrases end sooner than answers do: the silence that ends a phrase sets the floor of the
+# stop latency (scripts/bench_handsfree.py measures it).
+COMMAND_END_SILENCE = 0.3  # seconds of quiet that end a command phrase
+COMMAND_MAX_SECONDS = 3.0  # a longer stretch of sound is cut here and decoded as it is
+COMMAND_MIN_SPEECH = 0.1  # less loud audio than this is a click, not a word
+COMMAND_PREROLL = 0.2  # seconds kept before the first loud chunk (soft word onsets)
+ECHO_TAIL = 0.3  # after the coach stops speaking, its echo may linger this long in a room

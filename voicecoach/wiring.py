@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 
 from voicecoach.errors import AudioInputError, AudioOutputError
-from voicecoach.listeners import KeyboardListener, Listener, microphone_listener, wav_files_listener
+from voicecoach.listeners import (
+    KeyboardListener,
+    Listener,
+    SpeechListener,
+    microphone_listener,
+    wav_files_listener,
+)
 from voicecoach.speakers import (
     AudioSpeaker,
     ConsoleSpeaker,
@@ -19,12 +25,17 @@ from voicecoach.speakers import (
     Speaker,
     WavFileSpeaker,
 )
+from voicecoach.watchers import AnyWatcher, KeyboardWatcher, LineFeed, VoiceWatcher, Watcher
 
 
 def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
              answer_files: list[Path], speak_to: Path | None, earcons: bool,
-             mic_device: int | None) -> tuple[Speaker, Listener]:
-    """The speaker and listener the options ask for."""
+             mic_device: int | None) -> tuple[Speaker, Listener, Watcher]:
+    """The speaker, the answer listener and the command watcher the options ask for.
+
+    Commands come from wherever answers come from: typed lines in text mode (and also at a
+    terminal in voice mode), the microphone in voice mode; answer files give no commands.
+    """
     stdout = sys.stdout
     speaker: Speaker
     if text and speak_to is None:
@@ -46,9 +57,14 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
 
     listener: Listener
     stdin = sys.stdin
-    keyboard = KeyboardListener(stdin, stdout, echo_input=not _isatty(stdin))
+    interactive = _isatty(stdin)
+    feed = LineFeed(stdin)
+    keyboard = KeyboardListener(feed, stdout, echo_input=not interactive)
+    keys = KeyboardWatcher(feed, stdout, interactive)
+    watcher: Watcher = keys
     if answer_files:
         listener = wav_files_listener(answer_files)
+        watcher = AnyWatcher([])
     elif text:
         listener = keyboard
     else:
@@ -57,7 +73,20 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
         except AudioInputError as exc:
             speaker.say(f"I cannot use a microphone: {exc}. Please type your answers instead.")
             listener = keyboard
-    return speaker, listener
+        else:
+            watcher = voice_watcher(listener, speaker)
+            if interactive:
+                watcher = AnyWatcher([watcher, keys])
+    return speaker, listener, watcher
+
+
+def voice_watcher(listener: SpeechListener, speaker: Speaker) -> VoiceWatcher:
+    """Commands from the same microphone as the answers, reported aloud if it fails."""
+
+    def lost(problem: str) -> None:
+        click.echo(f"({problem}; you can still type commands.)")
+
+    return VoiceWatcher(listener.open_source, on_error=lost)
 
 
 def _isatty(stream: object) -> bool:

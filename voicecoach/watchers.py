@@ -1,0 +1,421 @@
+"""Command watchers: what listens for "stop", "pause", "repeat"... while the coach works.
+
+A watcher runs beside the coach loop (a thread reading the microphone, or typed lines), and
+hands over commands one at a time through `next_command`. The coach tells it when it is
+speaking, so a voice watcher can ignore the coach's own voice (see `SelfHearing`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from voicecoach.actions import Heard
+from voicecoach.audio import frame_levels
+from voicecoach.recognizer import SAMPLE_RATE, GrammarDecoder, decoder_for
+from voicecoach.tuning import (
+    COMMAND_END_SILENCE,
+    COMMAND_MAX_SECONDS,
+    COMMAND_MIN_SPEECH,
+    COMMAND_PREROLL,
+    ECHO_TAIL,
+    ENERGY_FLOOR,
+)
+from voicecoach.vocabulary import VOCABULARIES
+
+CHUNK = 1024  # samples per read: 64 ms at 16 kHz
+
+
+class Watcher(Protocol):
+    """Listens for commands in the background while started."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def next_command(self, timeout: float) -> Heard | None:
+        """The next command heard, waiting up to `timeout` real seconds; None if none."""
+        ...
+
+    def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
+        """Wrap the coach's own speech, so it is not taken for a command."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class NoWatcher:
+    """Hears nothing: for sessions with no way to give commands."""
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def next_command(self, timeout: float) -> Heard | None:
+        if timeout > 0:
+            time.sleep(timeout)
+        return None
+
+    def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class LineFeed:
+    """Lines typed (or piped) on a stream, read by a background thread as they arrive."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self._lines: deque[str] = deque()
+        self._ended = False
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def _ensure_reading(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._read, name="voicecoach-keys",
+                                            daemon=True)
+            self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in iter(self.stream.readline, ""):
+                with self._ready:
+                    self._lines.append(line.rstrip("\r\n"))
+                    self._ready.notify_all()
+        except (OSError, ValueError):
+            pass  # a closed or unreadable stream ends the input like EOF
+        with self._ready:
+            self._ended = True
+            self._ready.notify_all()
+
+    def peek(self, timeout: float | None) -> str | None:
+        """The next line without taking it, waiting up to `timeout` (None: no limit).
+
+        None when no line came in time or the input has ended (see `ended`).
+        """
+        self._ensure_reading()
+        with self._ready:
+            self._ready.wait_for(lambda: self._lines or self._ended, timeout)
+            return self._lines[0] if self._lines else None
+
+    def take(self) -> str | None:
+        """Take the next line, waiting as long as needed; None when the input has ended."""
+        line = self.peek(None)
+        if line is not None:
+            with self._ready:
+                self._lines.popleft()
+        return line
+
+    @property
+    def ended(self) -> bool:
+        with self._ready:
+            return self._ended and not self._lines
+
+
+class KeyboardWatcher:
+    """Commands typed at any time, one per line, understood like spoken ones.
+
+    Typed at a terminal, a line that is not a command is answered with a hint and dropped;
+    piped in, it is left for the next question, so scripts can mix answers and commands.
+    """
+
+    def __init__(self, feed: LineFeed, out: TextIO, interactive: bool):
+        self.feed = feed
+        self.out = out
+        self.interactive = interactive
+        self.vocabulary = VOCABULARIES["command"]
+        self.active = False
+
+    def start(self) -> None:
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+    def next_command(self, timeout: float) -> Heard | None:
+        deadline = time.monotonic() + timeout
+        if not self.active:
+            time.sleep(max(0.0, timeout))
+            return None
+        line = self.feed.peek(timeout)
+        if line is None:
+            if self.feed.ended:
+                time.sleep(max(0.0, deadline - time.monotonic()))
+            return None
+        command = self.vocabulary.meaning(line)
+        if command is None:
+            if self.interactive:
+                self.feed.take()
+                print(f"({line!r} is not a command here; type help for the list.)",
+                      file=self.out, flush=True)
+            else:
+                time.sleep(max(0.0, deadline - time.monotonic()))
+            return None
+        self.feed.take()
+        if not self.interactive:
+            print(f"> {line}", file=self.out, flush=True)
+        return Heard(command, line)
+
+    def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        self.active = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A stretch of captured speech: its audio and when it started and ended (seconds)."""
+
+    pcm: bytes
+    start: float  # first loud chunk
+    end: float  # last loud chunk's end
+
+
+class Endpointer:
+    """Cuts a stream of 16 kHz chunks into phrases by energy: pure, fed chunk by chunk."""
+
+    def __init__(self, threshold: float = ENERGY_FLOOR):
+        self.threshold = threshold
+        self._preroll: deque[bytes] = deque(maxlen=max(1, round(COMMAND_PREROLL * SAMPLE_RATE
+                                                                  / CHUNK)))
+        self._chunks: list[bytes] = []
+        self._speech_start = 0.0
+        self._last_loud = 0.0
+        self._loud_seconds = 0.0
+
+    def reset(self) -> None:
+        self._preroll.clear()
+        self._chunks = []
+        self._loud_seconds = 0.0
+
+    def feed(self, chunk: bytes, t_end: float, gated: bool = False) -> Phrase | None:
+        """Add one chunk ending at `t_end`; a phrase when one has just finished.
+
+        A gated chunk (the coach was speaking) counts as silence.
+        """
+        seconds = len(chunk) / 2 / SAMPLE_RATE
+        loud = not gated and max(frame_levels(chunk, SAMPLE_RATE), default=0) >= self.threshold
+        if not self._chunks:
+            if not loud:
+                self._preroll.append(bytes(len(chunk)) if gated else chunk)
+                return None
+            self._chunks = list(self._preroll)
+            self._preroll.clear()
+            self._speech_start = t_end - seconds
+            self._loud_seconds = 0.0
+        self._chunks.append(bytes(len(chunk)) if gated else chunk)
+        if loud:
+            self._last_loud = t_end
+            self._loud_seconds += seconds
+        too_long = t_end - self._speech_start >= COMMAND_MAX_SECONDS
+        if t_end - self._last_loud < COMMAND_END_SILENCE and not too_long:
+            return None
+        pcm = b"".join(self._chunks)
+        enough = self._loud_seconds >= COMMAND_MIN_SPEECH
+        phrase = Phrase(pcm, self._speech_start, self._last_loud)
+        self._chunks = []
+        return phrase if enough else None
+
+
+@dataclass
+class Spotted:
+    """One phrase the spotter looked at, and what came of it."""
+
+    start: float
+    end: float
+    text: str
+    command: str | None
+    accepted: bool
+    ms: float
+
+
+class SelfHearing:
+    """How the coach's own voice is kept from being taken for a command.
+
+    gaps: while the coach speaks (and ECHO_TAIL after), the microphone counts as silent.
+    compare: everything is decoded, but a command heard while the coach spoke is refused when
+    its words are in what the coach was saying. none: no protection (for measuring).
+    """
+
+    POLICIES = ("gaps", "compare", "none")
+
+    def __init__(self, policy: str = "gaps", tail: float = ECHO_TAIL):
+        if policy not in self.POLICIES:
+            raise ValueError(f"unknown self-hearing policy {policy!r}")
+        self.policy = policy
+        self.tail = tail
+        self.spoken: deque[tuple[float, float, str]] = deque(maxlen=64)
+        self._open: tuple[float, str] | None = None
+
+    def begin(self, t: float, text: str) -> None:
+        self._open = (t, text)
+
+    def end(self, t: float) -> None:
+        if self._open is not None:
+            self.spoken.append((self._open[0], t, self._open[1]))
+            self._open = None
+
+    def _overlapping(self, start: float, end: float) -> list[str]:
+        spans = list(self.spoken)
+        if self._open is not None:
+            spans.append((self._open[0], float("inf"), self._open[1]))
+        return [text for a, b, text in spans if a < end and start < b + self.tail]
+
+    def gated(self, start: float, end: float) -> bool:
+        """Whether audio from `start` to `end` is to be treated as silence."""
+        return self.policy == "gaps" and bool(self._overlapping(start, end))
+
+    def refuses(self, phrase: Phrase, heard_text: str) -> bool:
+        """Whether a decoded command must be refused as probably the coach's own words."""
+        if self.policy != "compare":
+            return False
+        own = " ".join(self._overlapping(phrase.start, phrase.end)).lower()
+        own_words = set(own.replace(".", " ").replace(",", " ").split())
+        return any(word in own_words for word in heard_text.split())
+
+
+class CommandSpotter:
+    """Endpointing, self-hearing protection and decoding, fed audio chunk by chunk."""
+
+    def __init__(self, self_hearing: SelfHearing | None = None,
+                 decoder: GrammarDecoder | None = None, threshold: float = ENERGY_FLOOR):
+        self.self_hearing = self_hearing or SelfHearing()
+        self.decoder = decoder or decoder_for("command")
+        self.endpointer = Endpointer(threshold)
+        self.log: list[Spotted] = []
+
+    def feed(self, chunk: bytes, t_end: float) -> Heard | None:
+        t_start = t_end - len(chunk) / 2 / SAMPLE_RATE
+        gated = self.self_hearing.gated(t_start, t_end)
+        phrase = self.endpointer.feed(chunk, t_end, gated)
+        if phrase is None:
+            return None
+        decoded = self.decoder.decode(phrase.pcm)
+        accepted = decoded.value is not None and not self.self_hearing.refuses(
+            phrase, decoded.text)
+        self.log.append(Spotted(phrase.start, phrase.end, decoded.text, decoded.value,
+                                accepted, decoded.ms))
+        return Heard(decoded.value, decoded.text) if accepted else None
+
+
+class VoiceWatcher:
+    """Listens to a microphone (or any source with the same shape) on a thread, while started.
+
+    `open_source` gives a SpeechRecognition-style source: a context manager whose `stream`
+    has `read(frames)` of 16 kHz 16-bit mono audio. It is opened on `start` and released on
+    `stop`, so a question's listener can have the microphone to itself.
+    """
+
+    def __init__(self, open_source: Callable[[], object], spotter: CommandSpotter | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_error: Callable[[str], None] | None = None):
+        self.open_source = open_source
+        self.spotter = spotter or CommandSpotter()
+        self.clock = clock
+        self.on_error = on_error
+        self.commands: queue.Queue[Heard] = queue.Queue()
+        self._running = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cpu_seconds = 0.0  # CPU time used by the listening thread, summed over runs
+        self.listened_seconds = 0.0
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._running.set()
+        self._thread = threading.Thread(target=self._listen, name="voicecoach-commands",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def _listen(self) -> None:
+        cpu_start, wall_start = time.thread_time(), time.monotonic()
+        try:
+            with self.open_source() as source:
+                self.spotter.endpointer.reset()
+                while self._running.is_set():
+                    chunk = source.stream.read(CHUNK)
+                    if not chunk:
+                        break
+                    heard = self.spotter.feed(chunk, self.clock())
+                    if heard is not None:
+                        self.commands.put(heard)
+        except Exception as exc:  # the microphone went away: commands stop, the session goes on
+            if self.on_error:
+                self.on_error(f"listening for commands stopped: {exc}")
+        finally:
+            self.cpu_seconds += time.thread_time() - cpu_start
+            self.listened_seconds += time.monotonic() - wall_start
+
+    def next_command(self, timeout: float) -> Heard | None:
+        try:
+            return self.commands.get(timeout=max(0.0, timeout)) if timeout > 0 else \
+                self.commands.get_nowait()
+        except queue.Empty:
+            return None
+
+    @contextlib.contextmanager
+    def speaking(self, text: str) -> Iterator[None]:
+        self.spotter.self_hearing.begin(self.clock(), text)
+        try:
+            yield
+        finally:
+            self.spotter.self_hearing.end(self.clock())
+
+    def close(self) -> None:
+        self.stop()
+
+
+class AnyWatcher:
+    """Several watchers at once (the microphone and the keyboard): the first command wins."""
+
+    def __init__(self, watchers: list[Watcher], step: float = 0.05):
+        self.watchers = watchers
+        self.step = step
+
+    def start(self) -> None:
+        for w in self.watchers:
+            w.start()
+
+    def stop(self) -> None:
+        for w in self.watchers:
+            w.stop()
+
+    def next_command(self, timeout: float) -> Heard | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            for w in self.watchers:
+                if (heard := w.next_command(0)) is not None:
+                    return heard
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            time.sleep(min(self.step, left))
+
+    @contextlib.contextmanager
+    def speaking(self, text: str) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            for w in self.watchers:
+                stack.enter_context(w.speaking(text))
+            yield
+
+    def close(self) -> None:
+        for w in self.watchers:
+            w.close()
