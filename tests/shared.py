@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -152,5 +153,16 @@ class ScriptedWatcher:
         self.spoken.append(text)
         return contextlib.nullcontext()
 
+    def user_speaking(self) -> bool:
+        return False
+
     def close(self) -> None:
         self.active = False
+
+
+def clips(word: str, limit: int, skip: int = 0) -> list[Path]:
+    """Real recordings of `word` from ../shared/speech, in a fixed order."""
+    with open(SPEECH / "MANIFEST.tsv", newline="") as f:
+        rows = sorted((r for r in csv.DictReader(f, delimiter="\t") if r["word"] == word),
+                      key=lambda r: r["path"])
+    return [SPEECH / r["path"] for r in rows[skip:skip + limit]]

@@ -6,7 +6,6 @@ that must not regress on samples small enough to run in seconds.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.shared import SPEECH, have
+from tests.shared import SPEECH, clips, have
 from voicecoach.audio import Clip, add_noise_floor, silence, wav_as_pcm16
 from voicecoach.cli import cli
 from voicecoach.listeners import hear_wav, wav_files_listener
@@ -26,13 +25,6 @@ from voicecoach.vocabulary import VOCABULARIES
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is absent")
 OTHER_WORDS = ("up", "down", "left", "right", "on", "off")
-
-
-def clips(word: str, limit: int, skip: int = 0) -> list[Path]:
-    with open(SPEECH / "MANIFEST.tsv", newline="") as f:
-        rows = sorted((r for r in csv.DictReader(f, delimiter="\t") if r["word"] == word),
-                      key=lambda r: r["path"])
-    return [SPEECH / r["path"] for r in rows[skip:skip + limit]]
 
 
 def espeak(tmp_path: Path, text: str, voice: str = "en-us", *args: str) -> Path:

@@ -70,6 +70,22 @@ def peak_rms(pcm: bytes, rate: int, window: float = 0.03) -> float:
     return max(frame_levels(pcm, rate, window), default=0.0)
 
 
+def trim_trailing_silence(clip: Clip, keep: float = 0.1, floor_db: float = 40.0) -> Clip:
+    """The clip without the quiet after its last sound, but for `keep` seconds of it.
+
+    espeak-ng ends every utterance with about 0.35 s of silence; while the coach speaks its
+    own voice is ignored by the command listener, so that silence would only deafen it.
+    """
+    window = 0.01
+    levels = frame_levels(clip.pcm, clip.rate, window)
+    if not levels:
+        return clip
+    quiet = max(levels) * 10 ** (-floor_db / 20)
+    last = max((i for i, level in enumerate(levels) if level > quiet), default=-1)
+    end = min(len(clip.pcm) // 2, int(((last + 1) * window + keep) * clip.rate))
+    return Clip(clip.pcm[: 2 * end], clip.rate)
+
+
 def silence(seconds: float, rate: int) -> Clip:
     return Clip(bytes(2 * int(seconds * rate)), rate)
 

@@ -39,6 +39,9 @@ class MonotonicClock:
             time.sleep(delay)
 
     def wait_until(self, t: float, poll: Callable[[float], T | None]) -> T | None:
+        """Look at `poll` at least once, even when `t` has already passed."""
+        if (found := poll(0.0)) is not None:
+            return found
         while (delay := (t - self.now()) * self.scale) > 0:
             if (found := poll(min(delay, POLL_SECONDS))) is not None:
                 return found
@@ -60,11 +63,12 @@ class FakeClock:
     def wait_until(self, t: float, poll: Callable[[float], T | None],
                    step: float = 0.1) -> T | None:
         """Step towards `t` a tenth of a second at a time, looking at `poll` at each step."""
-        while self.t < t:
+        while True:
             if (found := poll(0.0)) is not None:
                 return found
+            if self.t >= t:
+                return None
             self.t = min(t, self.t + step)
-        return None
 
     def advance(self, seconds: float) -> None:
         self.t += seconds

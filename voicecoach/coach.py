@@ -32,6 +32,7 @@ class Coach:
         self.watcher = watcher or NoWatcher()
         self.watching = False
         self.last_instruction = ""
+        self._pending: Heard | None = None  # a command heard while holding back a cue
         self.hold_log: list[tuple[float, float, float]] = []  # planned, start, end of each block
 
     def say(self, text: str) -> None:
@@ -111,7 +112,9 @@ class Coach:
         i = 0
         while True:
             target = cues[i].at if i < len(cues) else block.duration
-            heard = self._wait(state.start + target) if self.watching else None
+            heard, self._pending = self._pending, None
+            if heard is None and self.watching:
+                heard = self._wait(state.start + target)
             if heard is None:
                 self.clock.sleep_until(state.start + target)
             else:
@@ -124,6 +127,10 @@ class Coach:
             if i == len(cues):
                 break
             next_at = cues[i + 1].at if i + 1 < len(cues) else block.duration
+            if cues[i].droppable and self.watching:
+                heard = self._hold_back_while_spoken_to(state.start + next_at)
+                if heard is not None:
+                    continue  # obeyed at the top of the loop
             late = self.clock.now() >= state.start + next_at
             if not (cues[i].droppable and late):
                 self.say(cues[i].text)
@@ -136,6 +143,16 @@ class Coach:
             self.say(block.end)
             self.last_instruction = block.end
             return self._between_steps()
+        return None
+
+    def _hold_back_while_spoken_to(self, until: float) -> Heard | None:
+        """Don't talk over the person: a droppable cue waits while they are speaking."""
+        while self.watcher.user_speaking() and self.clock.now() < until:
+            heard = self.clock.wait_until(min(until, self.clock.now() + 0.05),
+                                          self.watcher.next_command)
+            if heard is not None:
+                self._pending = heard
+                return heard
         return None
 
     def _wait(self, until: float) -> Heard | None:

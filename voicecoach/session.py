@@ -46,7 +46,7 @@ SHARP_ADVICE = (
 )
 
 
-class _Stopped(Exception):
+class SessionStopped(Exception):
     """The user said stop: unwind the generator to a clean ending."""
 
 
@@ -133,7 +133,7 @@ def run_session(
             "exercise is normal. Goodbye."
         )
         return outcome
-    except _Stopped:
+    except SessionStopped:
         outcome.ended = "stopped"
         yield Say("Stopping now, as you asked. Goodbye.")
         return outcome
@@ -244,7 +244,7 @@ def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "") -> S
         reply = yield steps[i]
         command = reply.value if reply is not None else None
         if command == "stop":
-            raise _Stopped
+            raise SessionStopped
         if command == "skip":
             yield Say(f"Skipping {exercise.name}.")
             return "skipped"
@@ -316,7 +316,7 @@ def _ask(text: str, expect: str, hint: str) -> Generator[Ask, Heard, str | None]
     while attempts <= RETRIES:
         heard = yield Ask(prompt, expect)
         if heard.value == "stop":
-            raise _Stopped
+            raise SessionStopped
         if heard.value == "repeat" and repeats < MAX_REPEATS:
             repeats += 1
             prompt = text

@@ -21,7 +21,7 @@ import wave
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from voicecoach.audio import EARCONS, Clip, read_wav, silence, tone
+from voicecoach.audio import EARCONS, Clip, read_wav, silence, tone, trim_trailing_silence
 from voicecoach.errors import AudioOutputError
 
 
@@ -142,7 +142,7 @@ class Pyttsx3Renderer:
                     self._engine.runAndWait()
                     clip, problem = self._wait_for_wav(path)
                 if clip is not None:
-                    return clip.scaled(self.volume)
+                    return trim_trailing_silence(clip).scaled(self.volume)
         raise AudioOutputError(f"speech synthesis produced no audio: {problem}")
 
     def _wait_for_wav(self, path: Path) -> tuple[Clip | None, str]:

@@ -78,4 +78,4 @@ COMMAND_END_SILENCE = 0.3  # seconds of quiet that end a command phrase
 COMMAND_MAX_SECONDS = 3.0  # a longer stretch of sound is cut here and decoded as it is
 COMMAND_MIN_SPEECH = 0.1  # less loud audio than this is a click, not a word
 COMMAND_PREROLL = 0.2  # seconds kept before the first loud chunk (soft word onsets)
-ECHO_TAIL = 0.3  # after the coach stops speaking, its echo may linger this long in a room
+ECHO_TAIL = 0.2  # after the coach stops speaking, its echo may linger this long in a room

@@ -47,6 +47,10 @@ class Watcher(Protocol):
         """Wrap the coach's own speech, so it is not taken for a command."""
         ...
 
+    def user_speaking(self) -> bool:
+        """Whether the person seems to be saying something right now (don't talk over it)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -66,6 +70,9 @@ class NoWatcher:
 
     def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+    def user_speaking(self) -> bool:
+        return False
 
     def close(self) -> None:
         """Nothing to release."""
@@ -170,6 +177,9 @@ class KeyboardWatcher:
     def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
+    def user_speaking(self) -> bool:
+        return False
+
     def close(self) -> None:
         self.active = False
 
@@ -194,6 +204,11 @@ class Endpointer:
         self._speech_start = 0.0
         self._last_loud = 0.0
         self._loud_seconds = 0.0
+
+    @property
+    def in_phrase(self) -> bool:
+        """Whether someone is speaking now (a phrase has begun and not yet ended)."""
+        return bool(self._chunks)
 
     def reset(self) -> None:
         self._preroll.clear()
@@ -295,6 +310,7 @@ class CommandSpotter:
         self.decoder = decoder or decoder_for("command")
         self.endpointer = Endpointer(threshold)
         self.log: list[Spotted] = []
+        self.deciding = False  # a phrase has ended and is being decoded
 
     def feed(self, chunk: bytes, t_end: float) -> Heard | None:
         t_start = t_end - len(chunk) / 2 / SAMPLE_RATE
@@ -302,7 +318,11 @@ class CommandSpotter:
         phrase = self.endpointer.feed(chunk, t_end, gated)
         if phrase is None:
             return None
-        decoded = self.decoder.decode(phrase.pcm)
+        self.deciding = True
+        try:
+            decoded = self.decoder.decode(phrase.pcm)
+        finally:
+            self.deciding = False
         accepted = decoded.value is not None and not self.self_hearing.refuses(
             phrase, decoded.text)
         self.log.append(Spotted(phrase.start, phrase.end, decoded.text, decoded.value,
@@ -379,6 +399,10 @@ class VoiceWatcher:
         finally:
             self.spotter.self_hearing.end(self.clock())
 
+    def user_speaking(self) -> bool:
+        spotter = self.spotter
+        return self._thread is not None and (spotter.endpointer.in_phrase or spotter.deciding)
+
     def close(self) -> None:
         self.stop()
 
@@ -415,6 +439,9 @@ class AnyWatcher:
             for w in self.watchers:
                 stack.enter_context(w.speaking(text))
             yield
+
+    def user_speaking(self) -> bool:
+        return any(w.user_speaking() for w in self.watchers)
 
     def close(self) -> None:
         for w in self.watchers:
