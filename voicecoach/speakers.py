@@ -93,8 +93,10 @@ class Pyttsx3Renderer:
                 "(apt-get install espeak-ng) or use --text"
             ) from None
         self.volume = max(0.0, min(1.0, volume))
-        self.rate = rate
-        self.voice = voice
+        # Remembered, and set before every rendering: the engine is shared, and another
+        # renderer may have changed it since.
+        self.rate = rate or int(self._engine.getProperty("rate"))
+        self.voice = voice or self._engine.getProperty("voice")
         if voice is not None and voice not in self.voices():
             sample = ", ".join(sorted(self.voices())[:12])
             raise AudioOutputError(
@@ -111,7 +113,7 @@ class Pyttsx3Renderer:
     def adjust(self, command: str) -> str:
         """Change the rate or volume by one step; say what happened, or why it did not."""
         if command in ("slower", "faster"):
-            rate = self.rate or int(self._engine.getProperty("rate"))
+            rate = self.rate
             step = self.RATE_STEP if command == "faster" else -self.RATE_STEP
             new = max(self.RATE_RANGE[0], min(self.RATE_RANGE[1], rate + step))
             if new == rate:
@@ -130,10 +132,8 @@ class Pyttsx3Renderer:
     def render(self, text: str) -> Clip:
         """The utterance as mono 16-bit PCM at the synthesiser's rate."""
         with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="voicecoach-") as tmp:
-            if self.rate is not None:
-                self._engine.setProperty("rate", self.rate)
-            if self.voice is not None:
-                self._engine.setProperty("voice", self.voice)
+            self._engine.setProperty("rate", self.rate)
+            self._engine.setProperty("voice", self.voice)
             problem = ""
             for attempt in range(self.ATTEMPTS):
                 path = Path(tmp) / f"utterance-{attempt}.wav"

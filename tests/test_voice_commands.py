@@ -1,0 +1,186 @@
+"""Spoken commands mid-hold, on real audio: espeak-ng narration leaking into a virtual room's
+microphone, real recorded "stop"/"go" clips and espeak-ng commands spoken into it, the real
+voice watcher (endpointer, self-hearing gate, pocketsphinx) on its own thread, real time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from tests.shared import SPEECH, clips, content, have
+from voicecoach.actions import Outcome, Watch
+from voicecoach.audio import Clip, read_wav, silence
+from voicecoach.clock import MonotonicClock
+from voicecoach.coach import Coach
+from voicecoach.model import Dose, Span
+from voicecoach.room import Room, RoomSpeaker
+from voicecoach.session import SessionStopped, exercise_steps
+from voicecoach.transcript import Transcript
+from voicecoach.watchers import CHUNK, CommandSpotter, Endpointer, SelfHearing, VoiceWatcher
+
+pytestmark = [
+    pytest.mark.audio,
+    pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed"),
+]
+needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is absent")
+
+C = content()
+# A bare long hold: no setup talk, so the test spends its time in the hold. Holds over ten
+# seconds have sparse cues (halfway, ten seconds left), as in the real routines.
+BARE = replace(C.exercises["childs_pose"], setup=(), cautions=(), finish="", reminders=())
+HOLD = Dose(hold=Span(12, 12))
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    from voicecoach.speakers import Pyttsx3Renderer
+
+    return Pyttsx3Renderer(rate=200)
+
+
+def one_exercise():
+    yield Watch(True)
+    try:
+        result = yield from exercise_steps(BARE, HOLD)
+    except SessionStopped:
+        return Outcome("stopped")
+    return Outcome("finished", exercises_skipped=[BARE.id] if result == "skipped" else [])
+
+
+class Events:
+    """Transcript lines as they are written; speaks clips into the room on cue."""
+
+    def __init__(self, room: Room, plan: dict[str, list[tuple[float, Clip]]]):
+        self.room = room
+        self.plan = plan
+        self.lines: list[dict] = []
+
+    def write(self, text: str) -> None:
+        line = json.loads(text)
+        self.lines.append(line)
+        for delay, clip in self.plan.pop(line["text"], []):
+            self.room.play(clip, at=self.room.clock() + delay)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def run_in_room(renderer, plan):
+    room = Room()
+    watcher = VoiceWatcher(room.microphone)
+    clock = MonotonicClock(1.0)
+    events = Events(room, plan)
+    coach = Coach(RoomSpeaker(room, renderer), None, clock, Transcript(events, clock), watcher)
+    outcome = coach.run(one_exercise())
+    return outcome, events.lines, coach, watcher
+
+
+def voice(text: str) -> Clip:
+    """A command in a slower espeak-ng voice than the coach's, with a little silence around.
+
+    ("pause" itself is not heard from espeak-ng by the command grammar, measured; "wait" is.)
+    """
+    from voicecoach.speakers import Pyttsx3Renderer
+
+    clip = Pyttsx3Renderer(rate=140).render(text)
+    return Clip(silence(0.3, clip.rate).pcm + clip.pcm + silence(0.3, clip.rate).pcm, clip.rate)
+
+
+def heard_stop_clip() -> Clip:
+    """A real recorded "stop" that the command decoder hears when it is alone."""
+    spotter = CommandSpotter(SelfHearing("none"))
+    for path in clips("stop", 20):
+        clip = read_wav(path.read_bytes())
+        if hear(spotter, clip) == "stop":
+            return clip
+    raise AssertionError("no stop clip is heard alone")
+
+
+def hear(spotter: CommandSpotter, clip: Clip) -> str | None:
+    from voicecoach.room import to_16k
+
+    pcm = to_16k(clip).tobytes() + bytes(2 * 16000)
+    for i in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):
+        heard = spotter.feed(pcm[i:i + 2 * CHUNK], (i // 2 + CHUNK) / 16000)
+        if heard is not None:
+            return heard.value
+    return None
+
+
+def test_endpointer_cuts_one_phrase_around_a_word():
+    clip = Clip(silence(1.0, 16000).pcm + bytes(0), 16000)
+    loud = Clip(bytes(b"\x00\x20" * 8000), 16000)  # 0.5 s at a steady level
+    pcm = clip.pcm + loud.pcm + clip.pcm
+    endpointer = Endpointer()
+    phrases = []
+    for i in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):
+        phrase = endpointer.feed(pcm[i:i + 2 * CHUNK], (i // 2 + CHUNK) / 16000)
+        if phrase:
+            phrases.append(phrase)
+    assert len(phrases) == 1
+    assert phrases[0].start == pytest.approx(1.0, abs=0.07)
+    assert phrases[0].end == pytest.approx(1.5, abs=0.07)
+
+
+def test_own_speech_and_its_echo_tail_count_as_silence():
+    gate = SelfHearing("gaps", tail=0.2)
+    gate.begin(10.0, "One.")
+    assert gate.gated(10.1, 10.2)
+    gate.end(10.5)
+    assert gate.gated(10.6, 10.65)
+    assert not gate.gated(10.8, 10.9)
+    assert not SelfHearing("none").gated(10.1, 10.2)
+
+
+@needs_speech
+def test_a_real_stop_spoken_mid_hold_cuts_it_off_fast(renderer):
+    stop = heard_stop_clip()
+    outcome, lines, coach, _ = run_in_room(renderer, {"hold starts": [(4.0, stop)]})
+    assert outcome.ended == "stopped"
+    start = next(line["t"] for line in lines if line["text"] == "hold starts")
+    cut = next(line for line in lines if line["text"] == "hold interrupted: stop")
+    # the word ends about 4.5-5 s into the hold; endpointing and decoding take well under 1 s
+    assert 4.3 < cut["t"] - start < 6.0, lines
+    assert [h for h in coach.hold_log if h[0] == 12] == []  # the hold never ran to its end
+
+
+@needs_speech
+def test_pause_then_a_real_go_resumes_and_the_hold_keeps_its_length(renderer):
+    go = next(read_wav(p.read_bytes()) for p in clips("go", 20)
+              if hear(CommandSpotter(SelfHearing("none")), read_wav(p.read_bytes())) == "resume")
+    plan = {"hold starts": [(3.0, voice("wait"))], "paused": [(4.5, go)]}
+    outcome, lines, coach, watcher = run_in_room(renderer, plan)
+    assert outcome.ended == "finished"
+    resumed = next(line for line in lines if line["text"] == "resumed")
+    assert resumed["paused"] > 3.0
+    _, start, end = next(h for h in coach.hold_log if h[0] == 12)
+    assert end - start == pytest.approx(12, abs=0.2)  # the pause is not counted
+    commands = [s.command for s in watcher.spotter.log if s.accepted]
+    assert commands == ["pause", "resume"]  # nothing of its own narration taken for one
+
+
+def test_repeat_then_skip_spoken_while_getting_into_position(renderer):
+    plan = {"position starts": [(0.5, voice("repeat")), (3.5, voice("skip"))]}
+    outcome, lines, _, _ = run_in_room(renderer, plan)
+    assert outcome.exercises_skipped == [BARE.id]
+    said = [line["text"] for line in lines if line["kind"] == "say"]
+    assert said == [f"{BARE.name}.", f"{BARE.name}.", f"Skipping {BARE.name}."]
+
+
+def test_it_hurts_spoken_mid_hold_asks_about_the_pain(renderer):
+    from tests.shared import ScriptedListener
+
+    room = Room()
+    clock = MonotonicClock(1.0)
+    events = Events(room, {"hold starts": [(2.0, voice("it hurts"))]})
+    coach = Coach(RoomSpeaker(room, renderer), ScriptedListener(["no", "yes"]), clock,
+                  Transcript(events, clock), VoiceWatcher(room.microphone))
+    coach.run(one_exercise())
+    asked = [line["text"] for line in events.lines if line["kind"] == "ask"]
+    assert asked == ["Has any pain spread into your leg?", "Is the pain sharp or severe?"]
+    assert events.lines[-1]["text"] == "session ended: finished"
