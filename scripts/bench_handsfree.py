@@ -121,7 +121,7 @@ def narration_timeline(quick: bool):
     coach = Coach(speaker, None, clock)  # type: ignore[arg-type]  (no questions are asked)
     coach.run(routine_script(steps))
     length = int((clock.now() + 2) * RATE)
-    holds = [(start, end) for planned, start, end in coach.hold_log if planned >= 5]
+    holds = [(h.start, h.end) for h in coach.hold_log if h.kind == "hold"]
     return speaker.utterances, length, holds
 
 
@@ -232,8 +232,8 @@ def part_timing(quick: bool) -> dict:
     outcome = coach.run(routine_script(minimal_hold_steps(holds)))
     wall = time.monotonic() - wall
     errors: dict[str, list[float]] = {}
-    for planned, start, end in coach.hold_log:
-        if planned in holds:
+    for kind, planned, start, end in coach.hold_log:
+        if kind == "hold":
             errors.setdefault(str(int(planned)), []).append(round((end - start) - planned, 4))
     false = [s for s in watcher.spotter.log if s.accepted]
     return {

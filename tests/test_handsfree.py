@@ -153,7 +153,7 @@ def hold_start(lines) -> float:
 
 def test_a_plain_hold_keeps_its_length():
     outcome, _, coach, _ = coach_run([])
-    holds = [(planned, end - start) for planned, start, end in coach.hold_log if planned >= 10]
+    holds = [(h.planned, h.end - h.start) for h in coach.hold_log if h.kind == "hold"]
     assert holds and all(abs(p - d) < 1e-9 for p, d in holds)
     assert outcome.ended == "finished"
 
@@ -163,8 +163,8 @@ def test_pause_stops_the_hold_clock_and_resume_starts_it_again(wait):
     _, _, _, plain = coach_run([])
     t0 = hold_start(plain)
     outcome, speaker, coach, lines = coach_run([(t0 + 5, "pause"), (t0 + 5 + wait, "resume")])
-    hold = next(h for h in coach.hold_log if h[0] >= 10)
-    planned, start, effective_end = hold
+    hold = next(h for h in coach.hold_log if h.kind == "hold")
+    _, planned, start, effective_end = hold
     assert effective_end - start == pytest.approx(planned, abs=0.11)
     paused = next(e for e in lines if e["text"] == "resumed")["paused"]
     assert paused == pytest.approx(wait, abs=0.11)
@@ -188,8 +188,8 @@ def test_repeat_says_the_last_instruction_again_and_keeps_time():
     _, speaker, coach, _ = coach_run([(t0 + 4, "repeat")])
     action = C.exercises["childs_pose"].action
     assert speaker.texts.count(action) == 2
-    durations = [end - start for _, start, end in coach.hold_log]
-    assert durations == [end - start for _, start, end in coach_run([])[2].hold_log]
+    durations = [h.end - h.start for h in coach.hold_log]
+    assert durations == [h.end - h.start for h in coach_run([])[2].hold_log]
 
 
 def test_time_left_help_rate_and_volume_mid_hold():

@@ -119,8 +119,8 @@ def test_holds_last_exactly_their_length_however_slow_the_speech(seconds_per_wor
     hold_start = next(t for t, s in speaker.said if s == "Hold for thirty seconds.")
     release = next(t for t, s in speaker.said if s == exercise.release)
     assert release - hold_start == pytest.approx(30.0)
-    position = [d for d, s, e in coach.hold_log if d == GET_INTO_POSITION]
-    assert position
+    position = [h.planned for h in coach.hold_log if h.kind == "position"]
+    assert position == [GET_INTO_POSITION]
 
 
 def test_counts_that_fall_behind_are_dropped_not_delayed():

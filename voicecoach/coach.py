@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from voicecoach.actions import SESSION_COMMANDS, Ask, Heard, Outcome, Say, Timed, Watch
 from voicecoach.clock import Clock
 from voicecoach.listeners import Listener
@@ -33,7 +35,7 @@ class Coach:
         self.watching = False
         self.last_instruction = ""
         self._pending: Heard | None = None  # a command heard while holding back a cue
-        self.hold_log: list[tuple[float, float, float]] = []  # planned, start, end of each block
+        self.hold_log: list[BlockRun] = []  # every timed block that ran to its end
 
     def say(self, text: str) -> None:
         self.transcript.write("say", text)
@@ -136,7 +138,7 @@ class Coach:
                 self.say(cues[i].text)
             i += 1
         end = self.clock.now()
-        self.hold_log.append((block.duration, start, end - state.paused))
+        self.hold_log.append(BlockRun(block.kind, block.duration, start, end - state.paused))
         self.transcript.write("event", f"{block.kind} ends",
                               seconds=round(end - start - state.paused, 3))
         if block.end:
@@ -226,6 +228,15 @@ class Coach:
         self.transcript.write("event", "resumed",
                               paused=round(self.clock.now() - paused_at, 3))
         return None
+
+
+class BlockRun(NamedTuple):
+    """A timed block that ran to its end; `end` leaves out the time spent paused."""
+
+    kind: str
+    planned: float
+    start: float
+    end: float
 
 
 class _Block:
