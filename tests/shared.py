@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from voicecoach.actions import Ask, Heard, Outcome, Say, Timed, Watch
+from voicecoach.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
 from voicecoach.clock import FakeClock
 from voicecoach.content import load_content
 from voicecoach.model import Content
@@ -102,7 +102,7 @@ def drive(script: Script, replies: Iterable[str | None],
             command = interrupt(action) if interrupt else None
             reply = Heard(command, command) if command else None
         else:
-            assert isinstance(action, Watch)
+            assert isinstance(action, (Watch, Record))
 
 
 def said(actions: list[object]) -> list[str]:

@@ -56,6 +56,16 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class Record:
+    """A step worth keeping in the history (an answer, a pain score, an exercise's result)."""
+
+    kind: str  # answer | screening | pain | exercise
+    subject: str  # question id, "triage", "before"/"after", exercise id
+    value: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Heard:
     """What the listener made of one reply. `value` is None when it was not understood."""
 
@@ -78,7 +88,7 @@ class Outcome:
     exercises_stopped: dict[str, str] = field(default_factory=dict)  # id -> why it stopped
 
 
-Action = Say | Ask | Timed | Watch
+Action = Say | Ask | Timed | Watch | Record
 
 # Commands the session itself acts on; the coach handles the others.
 SESSION_COMMANDS = ("stop", "skip", "hurts")

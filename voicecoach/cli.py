@@ -14,6 +14,9 @@ from voicecoach.coach import Coach
 from voicecoach.content import find_routine, load_content, user_routines_dir
 from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
 from voicecoach.handout import content_as_dict, routine_handout, routine_list
+from voicecoach.history import DATA_DIR_VARIABLE, HistoryError, as_json, open_history
+from voicecoach.history_keeper import HistoryKeeper
+from voicecoach.history_table import history_table
 from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
 from voicecoach.session import run_session
@@ -38,6 +41,12 @@ def _load(routines_dirs: tuple[Path, ...]) -> Content:
     except VoicecoachError as exc:
         raise CliError(exc) from None
 
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    help=f"Folder for the history (default: ${DATA_DIR_VARIABLE}, else "
+         "$XDG_DATA_HOME/voicecoach or ~/.local/share/voicecoach).",
+)
 
 routines_dir_option = click.option(
     "--routines-dir", "routines_dirs", multiple=True,
@@ -78,11 +87,13 @@ def cli() -> None:
 @click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
 @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Log everything said and heard to this file (JSON lines, timestamped).")
+@data_dir_option
+@click.option("--no-history", is_flag=True, help="Do not keep this session in the history.")
 @routines_dir_option
 def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
           no_earcons: bool, mic_device: int | None, transcript_path: Path | None,
-          routines_dirs: tuple[Path, ...]) -> None:
+          data_dir: Path | None, no_history: bool, routines_dirs: tuple[Path, ...]) -> None:
     """Run a session: safety questions, then a narrated routine.
 
     \b
@@ -111,11 +122,15 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         speaker.close()
         raise CliError(exc) from None
-    coach = Coach(speaker, listener, clock, transcript, watcher)
+    keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
+    coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record)
     transcript.write("event", f"session started: routine {routine.id}")
+    ended = "interrupted"
     try:
         outcome = coach.run(run_session(content.triage, routine, content.exercises))
+        ended = outcome.ended
     except InputEnded:
+        ended = "input_ended"
         click.echo("Input ended before the session finished, so the session stops here.")
         sys.exit(int(ExitCode.INPUT_ENDED))
     except KeyboardInterrupt:
@@ -124,6 +139,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         raise CliError(exc) from None
     finally:
+        keeper.end(ended)
         watcher.close()
         transcript.close()
         speaker.close()
@@ -277,6 +293,26 @@ def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
             click.echo(f"{path}: {heard}{raw}, {decoded.ms:.0f} ms")
     if failed:
         sys.exit(int(ExitCode.ERROR))
+
+
+@cli.command()
+@data_dir_option
+@click.option("--json", "as_json_", is_flag=True, help="Every session as JSON.")
+def history(data_dir: Path | None, as_json_: bool) -> None:
+    """Show past sessions: date, routine, how each ended, exercises and pain.
+
+    \b
+    Example:
+      voicecoach history
+      voicecoach history --json > sessions.json
+    """
+    try:
+        store = open_history(data_dir)
+        rows = store.sessions()
+        store.close()
+    except HistoryError as exc:
+        raise CliError(exc) from None
+    click.echo(as_json(rows) if as_json_ else history_table(rows))
 
 
 def main() -> None:

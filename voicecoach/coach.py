@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
-from voicecoach.actions import SESSION_COMMANDS, Ask, Heard, Outcome, Say, Timed, Watch
+from voicecoach.actions import SESSION_COMMANDS, Ask, Heard, Outcome, Record, Say, Timed, Watch
 from voicecoach.clock import Clock
 from voicecoach.listeners import Listener
 from voicecoach.session import Script
@@ -26,12 +27,14 @@ class Coach:
     """Runs a session script with a speaker, a listener, a command watcher and a clock."""
 
     def __init__(self, speaker: Speaker, listener: Listener, clock: Clock,
-                 transcript: Transcript | None = None, watcher: Watcher | None = None):
+                 transcript: Transcript | None = None, watcher: Watcher | None = None,
+                 recorder: Callable[[Record], None] | None = None):
         self.speaker = speaker
         self.listener = listener
         self.clock = clock
         self.transcript = transcript or Transcript(None, clock)
         self.watcher = watcher or NoWatcher()
+        self.recorder = recorder or (lambda record: None)
         self.watching = False
         self.last_instruction = ""
         self._pending: Heard | None = None  # a command heard while holding back a cue
@@ -56,7 +59,10 @@ class Coach:
         finally:
             self.watcher.stop()
 
-    def perform(self, action: Say | Ask | Timed | Watch) -> Heard | None:
+    def perform(self, action: Say | Ask | Timed | Watch | Record) -> Heard | None:
+        if isinstance(action, Record):
+            self.recorder(action)
+            return None
         if isinstance(action, Watch):
             self.watching = action.on
             if action.on:

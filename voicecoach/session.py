@@ -6,10 +6,11 @@ It never prints, sleeps or touches audio, so tests drive it with scripted answer
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from voicecoach.actions import Ask, Heard, Outcome, Say, Timed, Watch
+from voicecoach.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
 from voicecoach.adapt import adapt_routine
 from voicecoach.model import Answer, Dose, Exercise, Group, Question, Routine, Triage
 from voicecoach.narration import narrate
@@ -29,8 +30,8 @@ PAIN_QUESTION = (
     "how much pain do you have right now?"
 )
 
-Script = Generator[Say | Ask | Timed | Watch, Heard | None, Outcome]
-Steps = Generator[Say | Ask | Timed | Watch, Heard | None, str]
+Script = Generator[Say | Ask | Timed | Watch | Record, Heard | None, Outcome]
+Steps = Generator[Say | Ask | Timed | Watch | Record, Heard | None, str]
 
 # In-session checks after "it hurts" (content/triage.md section 8, IS-1 and IS-2).
 SPREAD_QUESTION = "Has any pain spread into your leg?"  # IS-2, seed 003
@@ -74,6 +75,8 @@ def run_session(
         yield Say(triage.limits)
         screening = yield from screen(triage, triage.questions_for(first_session))
         outcome.flags = screening.flags + screening.rules
+        yield Record("screening", "triage", screening.action,
+                     json.dumps({"flags": outcome.flags, "unclear": screening.unclear}))
         max_level = ""
         if screening.action and screening.action not in ("modify", "none"):
             action = triage.actions[screening.action]
@@ -105,6 +108,8 @@ def run_session(
             )
             return outcome
         outcome.pain_before = yield from ask_pain(PAIN_QUESTION)
+        if outcome.pain_before is not None:
+            yield Record("pain", "before", str(outcome.pain_before))
         yield Say(routine.intro)
         yield Say(COMMANDS_HINT)
         yield Watch(True)
@@ -118,6 +123,10 @@ def run_session(
                 outcome.exercises_skipped.append(step.exercise.id)
             else:
                 outcome.exercises_stopped[step.exercise.id] = result
+            if result in ("done", "skipped"):
+                yield Record("exercise", step.exercise.id, result)
+            else:
+                yield Record("exercise", step.exercise.id, "stopped", result)
             if result == "pain spread into the leg":
                 outcome.ended = "pain"
                 yield Say("Take care. Goodbye.")
@@ -127,6 +136,8 @@ def run_session(
         outcome.pain_after = yield from ask_pain(
             "One last question. From zero to ten, how much pain do you have now?"
         )
+        if outcome.pain_after is not None:
+            yield Record("pain", "after", str(outcome.pain_after))
         yield from pain_advice(outcome.pain_before, outcome.pain_after)
         yield Say(
             "Well done, that is the end of today's routine. Some muscle soreness after "
@@ -152,7 +163,7 @@ def _ends(triage: Triage, screening: Screening) -> bool:
 
 def screen(
     triage: Triage, questions: tuple[Question, ...]
-) -> Generator[Ask | Say, Heard, Screening]:
+) -> Generator[Ask | Say | Record, Heard | None, Screening]:
     """Ask the questions group by group; confirm a flag, then act. Unclear is never a no.
 
     Groups that stop early (scope, A) end at the first flag that ends the session; the others
@@ -167,6 +178,7 @@ def screen(
             if question.unless and question.unless in screening.flags:
                 continue
             action = yield from _ask_question(triage, group, question, screening)
+            yield Record("answer", question.id, "flag" if action else "clear", action or "")
             if action is None:
                 continue
             screening.flags.append(question.id)

@@ -1,0 +1,148 @@
+"""The history: written step by step, safe against SIGKILL, private, and shown back."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.shared import ROOT, clear_answers
+from voicecoach.cli import cli
+from voicecoach.history import FILE_NAME, MIGRATIONS, SCHEMA_VERSION, History, HistoryError
+
+CLEAR = "\n".join(clear_answers()) + "\n"
+FAST = ["start", "--text", "--time-scale", "0.001", "--routine", "desk_break"]
+
+
+def invoke(args, stdin=""):
+    return CliRunner().invoke(cli, args, input=stdin)
+
+
+def db(folder: Path) -> sqlite3.Connection:
+    return sqlite3.connect(folder / FILE_NAME)
+
+
+def test_a_session_is_kept_step_by_step(private_data_dir):
+    result = invoke(FAST, CLEAR + "3\nskip\n2\n")
+    assert result.exit_code == 0, result.output
+    rows = db(private_data_dir).execute(
+        "SELECT routine, ended, pain_before, pain_after, action, ended_at IS NOT NULL "
+        "FROM sessions").fetchall()
+    assert rows == [("desk_break", "finished", 3, 2, None, 1)]
+    steps = db(private_data_dir).execute("SELECT kind, subject, value FROM steps").fetchall()
+    answers = [s for s in steps if s[0] == "answer"]
+    assert len(answers) == len(clear_answers()) and all(s[2] == "clear" for s in answers)
+    assert ("exercise", "standing_quad_stretch", "skipped") in steps
+    assert ("exercise", "hip_hinge", "done") in steps
+    assert ("pain", "before", "3") in steps and ("pain", "after", "2") in steps
+
+
+def test_the_file_is_readable_by_its_owner_only(private_data_dir):
+    invoke(FAST, CLEAR + "3\n2\n")
+    mode = stat.S_IMODE(os.stat(private_data_dir / FILE_NAME).st_mode)
+    assert mode == 0o600
+
+
+def test_history_command_shows_a_table_and_json():
+    invoke(FAST, CLEAR + "3\n2\n")
+    invoke(FAST, "no\nyes\nyes\nyes\n")  # a red flag
+    table = invoke(["history"])
+    assert table.exit_code == 0
+    lines = table.output.splitlines()
+    assert lines[0].split()[:3] == ["date", "routine", "ended"]
+    assert "finished" in lines[1] and "safety stop" in lines[2]
+    data = json.loads(invoke(["history", "--json"]).output)
+    assert [d["ended"] for d in data] == ["finished", "red_flag"]
+    assert data[0]["done"] == 3 and data[0]["pain_before"] == 3
+
+
+def test_no_history_flag_keeps_nothing(private_data_dir):
+    invoke([*FAST, "--no-history"], CLEAR + "3\n2\n")
+    assert invoke(["history"]).output.startswith("No sessions yet.")
+
+
+def test_a_locked_history_is_said_aloud_and_the_session_still_runs(private_data_dir):
+    History(private_data_dir / FILE_NAME).close()
+    holder = sqlite3.connect(private_data_dir / FILE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = invoke(FAST, CLEAR + "3\n2\n")
+    finally:
+        holder.execute("ROLLBACK")
+    assert result.exit_code == 0, result.output
+    assert "I cannot use your session history" in result.output
+    assert "locked by another program" in result.output
+    assert "Session finished." in result.output
+
+
+def test_a_corrupt_history_is_said_aloud_and_the_session_still_runs(private_data_dir):
+    (private_data_dir / FILE_NAME).write_bytes(b"this is not a database" * 100)
+    result = invoke(FAST, CLEAR + "3\n2\n")
+    assert result.exit_code == 0, result.output
+    assert "damaged" in result.output and "move it aside" in result.output
+    shown = invoke(["history"])
+    assert shown.exit_code == 1 and "damaged" in shown.output and "Traceback" not in shown.output
+
+
+def test_a_history_from_a_newer_version_is_refused_clearly(private_data_dir):
+    con = sqlite3.connect(private_data_dir / FILE_NAME)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(HistoryError, match="newer voicecoach"):
+        History(private_data_dir / FILE_NAME)
+
+
+def test_migrations_from_an_empty_file_reach_the_current_schema(tmp_path):
+    history = History(tmp_path / FILE_NAME)
+    version = history._db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == len(MIGRATIONS)
+    history.close()
+    History(tmp_path / FILE_NAME).close()  # opening again migrates nothing and keeps data
+
+
+def test_killed_sessions_leave_a_consistent_file_and_are_reported_next_time(private_data_dir):
+    """SIGKILL a real session at random moments, many times; then check the file."""
+    env = {**os.environ, "VOICECOACH_DATA_DIR": str(private_data_dir)}
+    command = [sys.executable, "-m", "voicecoach", *FAST[:3], "0.01", "--routine", "desk_break"]
+    rng = random.Random(3)
+    kills = 12
+    for _ in range(kills):
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True)
+        process.stdin.write(CLEAR + "3\n2\n")
+        process.stdin.flush()
+        time.sleep(rng.uniform(0.3, 2.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdin.close()
+    con = db(private_data_dir)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    sessions = con.execute("SELECT id, ended FROM sessions").fetchall()
+    assert 0 < len(sessions) <= kills
+    orphans = con.execute(
+        "SELECT COUNT(*) FROM steps WHERE session_id NOT IN (SELECT id FROM sessions)").fetchone()
+    assert orphans == (0,)
+    open_ = [s for s in sessions if s[1] is None]
+    assert open_, "every run finished before its kill: kill earlier"
+    steps_in_killed = con.execute(
+        f"SELECT COUNT(*) FROM steps WHERE session_id IN ({','.join(str(s[0]) for s in open_)})"
+    ).fetchone()[0]
+    assert steps_in_killed > 0  # killed part-way, with the steps up to then kept
+    result = invoke(FAST, CLEAR + "3\n2\n")
+    assert result.exit_code == 0
+    if open_:
+        assert "was interrupted before it finished." in result.output
+    ended = dict(db(private_data_dir).execute("SELECT id, ended FROM sessions").fetchall())
+    assert all(ended[i] == "interrupted" for i, _ in open_)
+    assert None not in ended.values()

@@ -1,0 +1,61 @@
+"""Keeps the history during a session, and never lets a history problem stop the session."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from voicecoach.actions import Record
+from voicecoach.history import History, HistoryError, open_history
+
+
+class HistoryKeeper:
+    """Writes each step as it happens; on any history problem says so once and carries on."""
+
+    def __init__(self, history: History | None, say: Callable[[str], None]):
+        self.history = history
+        self.say = say
+
+    @classmethod
+    def start(cls, data_dir: Path | None, routine: str, say: Callable[[str], None],
+              enabled: bool = True) -> HistoryKeeper:
+        """Open the history and begin this session in it (nothing at all when not enabled)."""
+        keeper = cls(None, say)
+        if not enabled:
+            return keeper
+        try:
+            history = open_history(data_dir)
+            history.begin(routine)
+        except HistoryError as exc:
+            say(f"I cannot use your session history: {exc}. "
+                "This session will go ahead, but it will not be saved.")
+            return keeper
+        keeper.history = history
+        if history.interrupted:
+            last = history.interrupted[-1]
+            when = time.strftime("%A %d %B at %H:%M", time.localtime(last.started_at))
+            say(f"Your last session, on {when}, was interrupted before it finished.")
+        return keeper
+
+    def record(self, record: Record) -> None:
+        if self.history is None:
+            return
+        try:
+            self.history.record(record.kind, record.subject, record.value, record.detail)
+        except HistoryError as exc:
+            self._give_up(exc)
+
+    def end(self, ended: str) -> None:
+        if self.history is None:
+            return
+        try:
+            self.history.end(ended)
+            self.history.close()
+        except HistoryError as exc:
+            self._give_up(exc)
+        self.history = None
+
+    def _give_up(self, exc: HistoryError) -> None:
+        self.say(f"I can no longer save your history: {exc}. The session goes on.")
+        self.history = None
