@@ -137,3 +137,14 @@ def test_dose_kinds_cover_every_pattern():
     assert Dose(breaths=Span(10, 10)).kind == "breaths"
     assert Dose(reps=Span(10, 10)).kind == "reps"
     assert Dose(reps=Span(10, 10), hold=Span(5, 5)).kind == "reps-with-hold"
+
+
+def test_the_second_side_mirrors_left_and_right():
+    from voicecoach.actions import Say
+
+    exercise, dose = ex("step_back_overhead_reach")
+    said = [s.text for s in narrate(exercise, dose) if isinstance(s, Say)]
+    right = [t for t in said if t.startswith("Step your right foot back")]
+    left = [t for t in said if t.startswith("Step your left foot back")]
+    assert right and left and len(right) == len(left)
+    assert "reach your left arm up overhead" in left[0]

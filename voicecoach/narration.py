@@ -6,6 +6,8 @@ Pure: no clock, no audio. Timing lives in `Timed` blocks whose cues have planned
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
 
 from voicecoach.actions import Cue, Say, Timed
@@ -34,14 +36,33 @@ def narrate(exercise: Exercise, dose: Dose | None = None) -> Iterator[Say | Time
         else:
             yield Say(exercise.other_side)
         yield Timed(GET_INTO_POSITION, (), "", kind="position")
+        this_side = exercise if side == 0 else other_side_of(exercise)
         for set_number in range(1, sets + 1):
             if sets > 1:
                 yield Say(f"Set {number_words(set_number)} of {number_words(sets)}.")
-            yield from _one_set(exercise, dose)
+            yield from _one_set(this_side, dose)
             if set_number < sets:
                 yield rest_block(dose.set_rest.planned if dose.set_rest else 60.0)
     if exercise.finish:
         yield Say(exercise.finish)
+
+
+def swap_sides(text: str) -> str:
+    """Left for right and right for left: the same instruction for the other side."""
+    return re.sub(r"\b(left|right|Left|Right)\b",
+                  lambda m: {"left": "right", "right": "left", "Left": "Right",
+                             "Right": "Left"}[m.group(1)], text)
+
+
+def other_side_of(exercise: Exercise) -> Exercise:
+    """The exercise as spoken for its second side: action, repeats and reminders mirrored."""
+    return dataclasses.replace(
+        exercise, action=swap_sides(exercise.action),
+        repeat_action=swap_sides(exercise.repeat_action) if exercise.repeat_action else
+        exercise.repeat_action,
+        reminders=tuple(swap_sides(r) for r in exercise.reminders),
+        release=swap_sides(exercise.release),
+    )
 
 
 def _one_set(exercise: Exercise, dose: Dose) -> Iterator[Say | Timed]:
