@@ -146,3 +146,46 @@ def test_killed_sessions_leave_a_consistent_file_and_are_reported_next_time(priv
     ended = dict(db(private_data_dir).execute("SELECT id, ended FROM sessions").fetchall())
     assert all(ended[i] == "interrupted" for i, _ in open_)
     assert None not in ended.values()
+
+
+def asked(output: str) -> int:
+    return output.count("Your answer (yes or no)")
+
+
+def test_the_full_screening_is_asked_again_only_after_fourteen_days(private_data_dir):
+    from voicecoach.session import CHANGED_QUESTION
+
+    first = invoke(FAST, CLEAR + "3\n2\n")
+    assert CHANGED_QUESTION not in first.output
+    every_time = [q for q in content_questions() if q.group in every_session_groups()]
+    second = invoke(FAST, "no\n" + "\n".join(clear_for(every_time)) + "\n3\n2\n")
+    assert second.exit_code == 0, second.output
+    assert CHANGED_QUESTION in second.output
+    assert asked(second.output) == 1 + len(every_time) < asked(first.output)
+    # something changed: everything is asked again
+    third = invoke(FAST, "yes\n" + CLEAR + "3\n2\n")
+    assert third.exit_code == 0, third.output
+    assert asked(third.output) == 1 + asked(first.output)
+    # fourteen days after the last full screening, everything is asked without the question
+    con = db(private_data_dir)
+    con.execute("UPDATE steps SET at = at - 14 * 86400 WHERE kind = 'screening'")
+    con.commit()
+    fourth = invoke(FAST, CLEAR + "3\n2\n")
+    assert CHANGED_QUESTION not in fourth.output
+    assert asked(fourth.output) == asked(first.output)
+
+
+def content_questions():
+    from tests.shared import content
+
+    return [q for q in content().triage.questions_for(True) if not q.only_if]
+
+
+def every_session_groups() -> set[str]:
+    from tests.shared import content
+
+    return {g.id for g in content().triage.groups if g.every_session}
+
+
+def clear_for(questions) -> list[str]:
+    return ["yes" if q.flag_if.value == "no" else "no" for q in questions]

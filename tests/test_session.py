@@ -151,3 +151,31 @@ def test_i_dont_know_is_asked_again_and_never_counts_as_no():
     assert outcome.ended == "red_flag"  # still unclear after three tries: the cautious answer
     asks = [a.text for a in actions if isinstance(a, Ask)]
     assert asks[-1].startswith("That is all right; take a moment.")
+
+
+def test_when_no_full_screening_is_due_only_every_session_groups_are_asked():
+    from voicecoach.session import CHANGED_QUESTION
+
+    every = {g.id for g in C.triage.groups if g.every_session}
+    short = [q for q in C.triage.questions_for(False) if not q.only_if]
+    assert {q.group for q in short} == every
+    replies = ["no", *[CLEAR.get(q.id, "no") for q in short], "3", "2"]
+    outcome, actions = drive(run_session(C.triage, ROUTINE, C.exercises,
+                                         full_screening_due=False), replies)
+    assert outcome.ended == "finished"
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert asks[0] == CHANGED_QUESTION
+    assert len(asks) == 1 + len(short) + 2
+
+
+@pytest.mark.parametrize("answer", ["yes", None])
+def test_a_change_or_an_unclear_answer_brings_back_every_question(answer):
+    from voicecoach.session import CHANGED_QUESTION
+
+    replies = [answer] * (3 if answer is None else 1) + [*all_clear(), "3", "2"]
+    outcome, actions = drive(run_session(C.triage, ROUTINE, C.exercises,
+                                         full_screening_due=False), replies)
+    assert outcome.ended == "finished"
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert CHANGED_QUESTION in asks[0]
+    assert len([a for a in asks if CHANGED_QUESTION not in a]) == len(QUESTIONS) + 2

@@ -19,7 +19,7 @@ from voicecoach.history_keeper import HistoryKeeper
 from voicecoach.history_table import history_table
 from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
-from voicecoach.session import run_session
+from voicecoach.session import SCREENING_DAYS, run_session
 from voicecoach.transcript import Transcript
 from voicecoach.vocabulary import VOCABULARIES
 
@@ -127,7 +127,9 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     transcript.write("event", f"session started: routine {routine.id}")
     ended = "interrupted"
     try:
-        outcome = coach.run(run_session(content.triage, routine, content.exercises))
+        due = keeper.full_screening_due(SCREENING_DAYS)
+        outcome = coach.run(run_session(content.triage, routine, content.exercises,
+                                        full_screening_due=due))
         ended = outcome.ended
     except InputEnded:
         ended = "input_ended"

@@ -171,6 +171,13 @@ class History:
             raise HistoryError(f"{self.path}: cannot read the history ({_why(exc)})") from None
         return [SessionRow(*row[:8], *(int(n or 0) for n in row[8:])) for row in rows]
 
+    def last_full_screening(self) -> float | None:
+        """When the last complete set of safety questions was answered (Unix time), if ever."""
+        row = self._db.execute(
+            "SELECT MAX(at) FROM steps WHERE kind = 'screening' "
+            "AND json_extract(detail, '$.full') = 1").fetchone()
+        return row[0] if row else None
+
     def steps(self, session_id: int) -> list[tuple[float, str, str, str, str]]:
         return self._db.execute(
             "SELECT at, kind, subject, value, detail FROM steps WHERE session_id = ? "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,17 @@ class HistoryKeeper:
             when = time.strftime("%A %d %B at %H:%M", time.localtime(last.started_at))
             say(f"Your last session, on {when}, was interrupted before it finished.")
         return keeper
+
+    def full_screening_due(self, days: float, now: float | None = None) -> bool:
+        """True unless the history shows a full screening less than `days` days ago."""
+        if self.history is None:
+            return True
+        try:
+            last = self.history.last_full_screening()
+        except sqlite3.Error:
+            return True
+        now = time.time() if now is None else now
+        return last is None or now - last >= days * 86400
 
     def record(self, record: Record) -> None:
         if self.history is None:

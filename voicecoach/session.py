@@ -20,6 +20,12 @@ RETRIES = 2  # an unclear answer is asked again twice, then treated as the cauti
 MAX_REPEATS = 10  # "repeat" requests honoured per question before counting as unclear
 PAIN_RISE_ADVICE = 2  # a rise of this many points from start to end gets advice
 
+SCREENING_DAYS = 14  # the other groups are asked again when the last full screening is this old
+CHANGED_QUESTION = (
+    "Has anything changed with your back, your hips or your health since your last full "
+    "safety check?"
+)
+
 COMMANDS_HINT = (
     "While we exercise I keep listening. Say stop, pause, repeat, skip, or it hurts, at any "
     "time. Say help to hear everything you can say."
@@ -65,18 +71,28 @@ def run_session(
     triage: Triage,
     routine: Routine,
     exercises: dict[str, Exercise] | None = None,
-    first_session: bool = True,
+    full_screening_due: bool = True,
 ) -> Script:
-    """A whole session: welcome, limits, triage, pain check, routine, pain check, close."""
+    """A whole session: welcome, limits, triage, pain check, routine, pain check, close.
+
+    When a full screening is not due (one was done in the last SCREENING_DAYS days), only the
+    every-session groups are asked, unless the person says something has changed.
+    """
     outcome = Outcome(ended="finished")
     exercises = exercises or {s.exercise.id: s.exercise for s in routine.steps}
     try:
         yield Say(triage.welcome)
         yield Say(triage.limits)
-        screening = yield from screen(triage, triage.questions_for(first_session))
+        full = full_screening_due
+        if not full:
+            changed = yield from ask_yes_no(CHANGED_QUESTION)
+            full = changed is not Answer.NO  # a change, or an unclear answer: ask everything
+            if not full:
+                yield Say("Then I will ask only the questions that matter every time.")
+        screening = yield from screen(triage, triage.questions_for(full))
         outcome.flags = screening.flags + screening.rules
-        yield Record("screening", "triage", screening.action,
-                     json.dumps({"flags": outcome.flags, "unclear": screening.unclear}))
+        yield Record("screening", "triage", screening.action, json.dumps(
+            {"flags": outcome.flags, "unclear": screening.unclear, "full": full}))
         max_level = ""
         if screening.action and screening.action not in ("modify", "none"):
             action = triage.actions[screening.action]
