@@ -189,3 +189,42 @@ def every_session_groups() -> set[str]:
 
 def clear_for(questions) -> list[str]:
     return ["yes" if q.flag_if.value == "no" else "no" for q in questions]
+
+
+def row(days_ago: float, before, after, ended="finished", now=1_800_000_000.0):
+    from voicecoach.history import SessionRow
+
+    return SessionRow(0, now - days_ago * 86400, None, "r", ended, None, before, after, 1, 0, 0)
+
+
+def test_progress_summary_counts_the_week_the_streak_and_the_pain_trend():
+    from voicecoach.history_summary import streak, summary_sentences
+
+    now = 1_800_000_000.0
+    rows = [row(12, 6, 5), row(10, 6, 4), row(2, 4, 3), row(1, 4, 2), row(0, 3, 2),
+            row(0.5, None, None, ended="red_flag")]
+    assert streak(rows, now) == 3
+    said = summary_sentences(rows, now)
+    assert said[0] == ("You have done three sessions in the last seven days, and three days "
+                       "in a row.")
+    assert said[1] == ("Over the last two weeks your pain averaged 4.6 out of ten before a "
+                       "session and 3.2 after.")
+    assert said[2] == "Your pain before sessions is lower than the week before."
+    assert summary_sentences([], now) == ["There is no history yet."]
+
+
+def test_history_csv_and_spoken_summary(tmp_path):
+    invoke(FAST, CLEAR + "3\n2\n")
+    out = tmp_path / "s.csv"
+    result = invoke(["history", "--csv", str(out)])
+    assert result.output == f"Wrote 1 session to {out}.\n"
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("started,ended_at,routine,ended")
+    assert ",desk_break,finished,,3,2,3,0,0" in lines[1]
+    said = invoke(["history", "--say", "--text"])
+    assert said.output.startswith("You have done one session in the last seven days.")
+
+
+def test_a_finished_session_closes_with_progress():
+    result = invoke(FAST, CLEAR + "3\n2\n")
+    assert "You have done one session in the last seven days." in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
 from voicecoach.handout import content_as_dict, routine_handout, routine_list
 from voicecoach.history import DATA_DIR_VARIABLE, HistoryError, as_json, open_history
 from voicecoach.history_keeper import HistoryKeeper
+from voicecoach.history_summary import as_csv, summary_sentences
 from voicecoach.history_table import history_table
 from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
@@ -123,7 +125,11 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         speaker.close()
         raise CliError(exc) from None
     keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
-    coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record)
+    def closing(outcome: Outcome) -> list[str]:
+        keeper.end(outcome.ended)
+        return keeper.closing_words() if outcome.ended in ("finished", "stopped") else []
+
+    coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record, closing)
     transcript.write("event", f"session started: routine {routine.id}")
     ended = "interrupted"
     try:
@@ -142,6 +148,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         raise CliError(exc) from None
     finally:
         keeper.end(ended)
+        keeper.close()
         watcher.close()
         transcript.close()
         speaker.close()
@@ -300,13 +307,19 @@ def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
 @cli.command()
 @data_dir_option
 @click.option("--json", "as_json_", is_flag=True, help="Every session as JSON.")
-def history(data_dir: Path | None, as_json_: bool) -> None:
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every session to this CSV file (for a clinician).")
+@click.option("--say", is_flag=True, help="Speak a short progress summary (and print it).")
+@click.option("--text", is_flag=True, help="With --say: print only, no speech.")
+def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: bool,
+            text: bool) -> None:
     """Show past sessions: date, routine, how each ended, exercises and pain.
 
     \b
     Example:
       voicecoach history
-      voicecoach history --json > sessions.json
+      voicecoach history --say
+      voicecoach history --csv sessions.csv
     """
     try:
         store = open_history(data_dir)
@@ -314,7 +327,26 @@ def history(data_dir: Path | None, as_json_: bool) -> None:
         store.close()
     except HistoryError as exc:
         raise CliError(exc) from None
-    click.echo(as_json(rows) if as_json_ else history_table(rows))
+    if csv_path is not None:
+        try:
+            csv_path.write_text(as_csv(rows), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(VoicecoachError(
+                f"{csv_path}: cannot write ({exc.strerror or exc})")) from None
+        click.echo(f"Wrote {len(rows)} session{'s' * (len(rows) != 1)} to {csv_path}.")
+    elif say:
+        from voicecoach.wiring import build_speaker
+
+        sentences = summary_sentences(rows, time.time())
+        try:
+            speaker = build_speaker(text=text, rate=160, volume=1.0, voice=None)
+        except VoicecoachError as exc:
+            raise CliError(exc) from None
+        for sentence in sentences:
+            speaker.say(sentence)
+        speaker.close()
+    else:
+        click.echo(as_json(rows) if as_json_ else history_table(rows))
 
 
 def main() -> None:

@@ -28,13 +28,15 @@ class Coach:
 
     def __init__(self, speaker: Speaker, listener: Listener, clock: Clock,
                  transcript: Transcript | None = None, watcher: Watcher | None = None,
-                 recorder: Callable[[Record], None] | None = None):
+                 recorder: Callable[[Record], None] | None = None,
+                 closing: Callable[[Outcome], list[str]] | None = None):
         self.speaker = speaker
         self.listener = listener
         self.clock = clock
         self.transcript = transcript or Transcript(None, clock)
         self.watcher = watcher or NoWatcher()
         self.recorder = recorder or (lambda record: None)
+        self.closing = closing or (lambda outcome: [])  # last words, after the script ends
         self.watching = False
         self.last_instruction = ""
         self._pending: Heard | None = None  # a command heard while holding back a cue
@@ -53,6 +55,8 @@ class Coach:
                 try:
                     action = script.send(reply)
                 except StopIteration as stop:
+                    for sentence in self.closing(stop.value):
+                        self.say(sentence)
                     self.transcript.write("event", f"session ended: {stop.value.ended}")
                     return stop.value
                 reply = self.perform(action)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from voicecoach.actions import Record
 from voicecoach.history import History, HistoryError, open_history
+from voicecoach.history_summary import summary_sentences
 
 
 class HistoryKeeper:
@@ -17,6 +18,7 @@ class HistoryKeeper:
     def __init__(self, history: History | None, say: Callable[[str], None]):
         self.history = history
         self.say = say
+        self._ended = False
 
     @classmethod
     def start(cls, data_dir: Path | None, routine: str, say: Callable[[str], None],
@@ -59,14 +61,29 @@ class HistoryKeeper:
             self._give_up(exc)
 
     def end(self, ended: str) -> None:
-        if self.history is None:
+        """Write how the session ended, once; later calls change nothing."""
+        if self.history is None or self._ended:
             return
         try:
             self.history.end(ended)
-            self.history.close()
+            self._ended = True
         except HistoryError as exc:
             self._give_up(exc)
-        self.history = None
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
+            self.history = None
+
+    def closing_words(self, now: float | None = None) -> list[str]:
+        """A sentence on progress to end a session with (none without a history)."""
+        if self.history is None:
+            return []
+        try:
+            rows = self.history.sessions()
+        except HistoryError:
+            return []
+        return summary_sentences(rows, time.time() if now is None else now)[:1]
 
     def _give_up(self, exc: HistoryError) -> None:
         self.say(f"I can no longer save your history: {exc}. The session goes on.")

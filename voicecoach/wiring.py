@@ -28,6 +28,24 @@ from voicecoach.speakers import (
 from voicecoach.watchers import AnyWatcher, KeyboardWatcher, LineFeed, VoiceWatcher, Watcher
 
 
+def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
+                  speak_to: Path | None = None, earcons: bool = True) -> Speaker:
+    """Console text, a WAV file, or the sound card (falling back to text if speech fails)."""
+    stdout = sys.stdout
+    if text and speak_to is None:
+        return ConsoleSpeaker(stdout)
+    try:
+        renderer = Pyttsx3Renderer(rate=rate, voice=voice, volume=volume)
+    except AudioOutputError as exc:
+        if voice is not None or speak_to is not None:
+            raise
+        click.echo(f"(No speech: {exc}. Continuing in text only.)")
+        return ConsoleSpeaker(stdout)
+    if speak_to is not None:
+        return WavFileSpeaker(renderer, speak_to, echo=stdout)
+    return AudioSpeaker(renderer, echo=stdout, earcons=earcons)
+
+
 def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
              answer_files: list[Path], speak_to: Path | None, earcons: bool,
              mic_device: int | None) -> tuple[Speaker, Listener, Watcher]:
@@ -37,23 +55,8 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
     terminal in voice mode), the microphone in voice mode; answer files give no commands.
     """
     stdout = sys.stdout
-    speaker: Speaker
-    if text and speak_to is None:
-        speaker = ConsoleSpeaker(stdout)
-    else:
-        try:
-            renderer = Pyttsx3Renderer(rate=rate, voice=voice, volume=volume)
-        except AudioOutputError as exc:
-            if voice is not None or speak_to is not None:
-                raise
-            click.echo(f"(No speech: {exc}. Continuing in text only.)")
-            renderer = None
-        if renderer is None:
-            speaker = ConsoleSpeaker(stdout)
-        elif speak_to is not None:
-            speaker = WavFileSpeaker(renderer, speak_to, echo=stdout)
-        else:
-            speaker = AudioSpeaker(renderer, echo=stdout, earcons=earcons)
+    speaker = build_speaker(text=text, rate=rate, volume=volume, voice=voice,
+                            speak_to=speak_to, earcons=earcons)
 
     listener: Listener
     stdin = sys.stdin
