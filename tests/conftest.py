@@ -1,4 +1,5 @@
-"""Every test gets its own empty data folder, so no test touches the user's real history."""
+"""Every test gets its own empty data folder and settings file, so no test touches the user's
+real history or settings, and no VOICECOACH_* variable of the machine leaks in."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path_factory, monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("VOICECOACH_") and name != "VOICECOACH_PLAYER":
+            monkeypatch.delenv(name)
     folder = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(folder))
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(folder / "config.toml"))
     return folder

@@ -22,6 +22,12 @@ from voicecoach.history_table import history_table
 from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
 from voicecoach.session import SCREENING_DAYS, run_session
+from voicecoach.settings import DESCRIPTIONS, config_path
+from voicecoach.settings import KEYS as SETTING_KEYS
+from voicecoach.settings import load as load_settings
+from voicecoach.settings import parse as parse_setting
+from voicecoach.settings import read_file as read_settings_file
+from voicecoach.settings import write as write_settings
 from voicecoach.transcript import Transcript
 from voicecoach.vocabulary import VOCABULARIES
 
@@ -73,10 +79,10 @@ def cli() -> None:
 @click.option("--routine", "routine_name", metavar="NAME",
               help="Routine to run (see `routines list`).")
 @click.option("--text", is_flag=True, help="Print instead of speaking, and read typed answers.")
-@click.option("--rate", type=click.IntRange(80, 400), default=160, show_default=True,
-              help="Speech rate in words per minute.")
-@click.option("--volume", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
-              help="Speech volume, from 0.0 to 1.0.")
+@click.option("--rate", type=click.IntRange(80, 400),
+              help="Speech rate in words per minute (setting: rate, 160).")
+@click.option("--volume", type=click.FloatRange(0.1, 1.0),
+              help="Speech volume, from 0.1 to 1.0 (setting: volume, 1.0).")
 @click.option("--voice", metavar="ID", help="espeak-ng voice id (see `voicecoach voices`).")
 @click.option("--time-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
               help="Multiply every wait by this; 0.01 makes waits 100 times shorter.")
@@ -86,6 +92,7 @@ def cli() -> None:
 @click.option("--speak-to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the coach's speech to this WAV file instead of the sound card.")
 @click.option("--no-earcons", is_flag=True, help="No tones when listening starts or ends.")
+@click.option("--brief", is_flag=True, help="No reminders during holds (setting: verbosity).")
 @click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
 @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Log everything said and heard to this file (JSON lines, timestamped).")
@@ -94,8 +101,9 @@ def cli() -> None:
 @routines_dir_option
 def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
-          no_earcons: bool, mic_device: int | None, transcript_path: Path | None,
-          data_dir: Path | None, no_history: bool, routines_dirs: tuple[Path, ...]) -> None:
+          no_earcons: bool, brief: bool, mic_device: int | None,
+          transcript_path: Path | None, data_dir: Path | None, no_history: bool,
+          routines_dirs: tuple[Path, ...]) -> None:
     """Run a session: safety questions, then a narrated routine.
 
     \b
@@ -104,17 +112,24 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
       voicecoach start --text --routine beginner_back_hip
       printf 'no\\n...' | voicecoach start --text --time-scale 0.01
     """
+    try:
+        settings, _ = load_settings()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
     content = _load(routines_dirs)
     try:
-        routine = find_routine(content, routine_name)
+        routine = find_routine(content, routine_name or settings.routine or None)
     except VoicecoachError as exc:
         raise CliError(exc) from None
     from voicecoach.wiring import build_io  # audio libraries load only when a session runs
 
     try:
         speaker, listener, watcher = build_io(
-            text=text, rate=rate, volume=volume, voice=voice, answer_files=list(answer_files),
-            speak_to=speak_to, earcons=not no_earcons, mic_device=mic_device,
+            text=text, rate=rate or settings.rate, volume=volume or settings.volume,
+            voice=voice or settings.voice or None, answer_files=list(answer_files),
+            speak_to=speak_to, earcons=settings.earcons and not no_earcons,
+            mic_device=mic_device if mic_device is not None else
+            (None if settings.mic_device < 0 else settings.mic_device),
         )
     except VoicecoachError as exc:
         raise CliError(exc) from None
@@ -134,8 +149,9 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     ended = "interrupted"
     try:
         due = keeper.full_screening_due(SCREENING_DAYS)
-        outcome = coach.run(run_session(content.triage, routine, content.exercises,
-                                        full_screening_due=due))
+        outcome = coach.run(run_session(
+            content.triage, routine, content.exercises, full_screening_due=due,
+            brief=brief or settings.verbosity == "brief"))
         ended = outcome.ended
     except InputEnded:
         ended = "input_ended"
@@ -347,6 +363,75 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         speaker.close()
     else:
         click.echo(as_json(rows) if as_json_ else history_table(rows))
+
+
+@cli.group()
+def config() -> None:
+    """Show or change the settings that persist between sessions.
+
+    Settings live in a TOML file in your config folder; VOICECOACH_<KEY> environment
+    variables override it, and command-line flags override both.
+
+    \b
+    Example:
+      voicecoach config show
+      voicecoach config set rate 140
+      voicecoach config reset
+    """
+
+
+@config.command("show")
+def config_show() -> None:
+    """Print each setting, its value and where it comes from.
+
+    \b
+    Example:
+      voicecoach config show
+    """
+    try:
+        settings, sources = load_settings()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    click.echo(f"Settings file: {config_path()}")
+    for key in SETTING_KEYS:
+        click.echo(f"{key} = {getattr(settings, key)!r}  ({sources[key]}; {DESCRIPTIONS[key]})")
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+def config_set(key: str, value: str) -> None:
+    """Store one setting in the settings file.
+
+    \b
+    Example:
+      voicecoach config set volume 0.8
+      voicecoach config set verbosity brief
+    """
+    path = config_path()
+    try:
+        stored = read_settings_file(path)
+        stored[key] = parse_setting(key, value, "config set")
+        write_settings(path, stored)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    click.echo(f"{key} = {stored[key]!r} (saved in {path})")
+
+
+@config.command("reset")
+def config_reset() -> None:
+    """Forget every stored setting (back to the defaults).
+
+    \b
+    Example:
+      voicecoach config reset
+    """
+    path = config_path()
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise CliError(VoicecoachError(f"{path}: cannot remove ({exc.strerror or exc})")) from None
+    click.echo(f"Settings reset to the defaults ({path} removed).")
 
 
 def main() -> None:

@@ -21,9 +21,15 @@ GAP_BETWEEN_REPS = 3.0  # seconds to relax between reps when the seeds give no r
 SPEECH_WORDS_PER_SECOND = 2.8  # about 170 words a minute, for time estimates only
 
 
-def narrate(exercise: Exercise, dose: Dose | None = None) -> Iterator[Say | Timed]:
-    """The whole exercise: introduction, setup, each side, each set and rep, and the finish."""
+def narrate(exercise: Exercise, dose: Dose | None = None,
+            brief: bool = False) -> Iterator[Say | Timed]:
+    """The whole exercise: introduction, setup, each side, each set and rep, and the finish.
+
+    Brief leaves out the reminders spoken during holds; setup, cautions and counts stay.
+    """
     dose = dose or exercise.dose
+    if brief:
+        exercise = dataclasses.replace(exercise, reminders=())
     yield Say(exercise.name + ".")
     sides = 2 if dose.per_side else 1
     sets = round(dose.sets.planned) if dose.sets else 1

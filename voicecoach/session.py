@@ -72,6 +72,7 @@ def run_session(
     routine: Routine,
     exercises: dict[str, Exercise] | None = None,
     full_screening_due: bool = True,
+    brief: bool = False,
 ) -> Script:
     """A whole session: welcome, limits, triage, pain check, routine, pain check, close.
 
@@ -132,7 +133,7 @@ def run_session(
         total = len(routine.steps)
         for number, step in enumerate(routine.steps, start=1):
             header = f"Exercise {number_words(number)} of {number_words(total)}."
-            result = yield from exercise_steps(step.exercise, step.dose, header)
+            result = yield from exercise_steps(step.exercise, step.dose, header, brief)
             if result == "done":
                 outcome.exercises_done.append(step.exercise.id)
             elif result == "skipped":
@@ -259,14 +260,15 @@ def _followup(triage: Triage, question: Question) -> Generator[Ask, Heard, str]:
     return question.followup_action if answer == question.followup_flag_if else question.action
 
 
-def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "") -> Steps:
+def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "",
+                   brief: bool = False) -> Steps:
     """One exercise, obeying the commands that interrupt it.
 
     Returns "done", "skipped", or why it was stopped. "stop" ends the session; "it hurts" runs
     the in-session pain check, after which an interrupted timed block starts again if the
     person chooses to carry on.
     """
-    steps = ([Say(header)] if header else []) + list(narrate(exercise, dose))
+    steps = ([Say(header)] if header else []) + list(narrate(exercise, dose, brief))
     i = 0
     while i < len(steps):
         reply = yield steps[i]

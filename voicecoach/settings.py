@@ -1,0 +1,168 @@
+"""Settings that persist: a TOML file in the user's config folder, then VOICECOACH_* variables,
+then command-line flags, each overriding the one before."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from voicecoach.errors import ExitCode, VoicecoachError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
+
+CONFIG_VARIABLE = "VOICECOACH_CONFIG"
+
+
+class SettingsError(VoicecoachError):
+    """An unknown key or a bad value, in the file, a variable or `config set`."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a person can set once and keep; see DESCRIPTIONS for each field."""
+
+    rate: int = 160
+    volume: float = 1.0
+    voice: str = ""
+    verbosity: str = "full"
+    earcons: bool = True
+    mic_device: int = -1
+    routine: str = ""
+
+
+DESCRIPTIONS = {
+    "rate": "speech rate in words per minute, 80 to 400",
+    "volume": "speech volume, 0.1 to 1.0",
+    "voice": 'espeak-ng voice id ("" for the default; voicecoach voices lists them)',
+    "verbosity": "full (every cue) or brief (no reminders during holds)",
+    "earcons": "true or false: tones when listening starts and when an answer is understood",
+    "mic_device": "microphone device index, -1 for the system default",
+    "routine": 'the routine voicecoach start runs ("" for the built-in default)',
+}
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return value
+    return parse
+
+
+def _volume(text: str) -> float:
+    value = float(text)
+    if not 0.1 <= value <= 1.0:
+        raise ValueError("must be from 0.1 to 1.0")
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"must be one of: {', '.join(options)}")
+        return text
+    return parse
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise ValueError("must be true or false")
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "rate": _int_in(80, 400), "volume": _volume, "voice": str,
+    "verbosity": _choice("full", "brief"), "earcons": _bool,
+    "mic_device": _int_in(-1, 1000), "routine": str,
+}
+KEYS = tuple(f.name for f in fields(Settings))
+
+
+def describe() -> str:
+    """Every key with its meaning, for error messages and `config show`."""
+    return "\n".join(f"  {key}: {DESCRIPTIONS[key]}" for key in KEYS)
+
+
+def config_path() -> Path:
+    """$VOICECOACH_CONFIG, else $XDG_CONFIG_HOME/voicecoach/config.toml (~/.config)."""
+    if custom := os.environ.get(CONFIG_VARIABLE):
+        return Path(custom)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "voicecoach" / "config.toml"
+
+
+def parse(key: str, value: str, where: str) -> object:
+    if key not in PARSERS:
+        raise SettingsError(f"{where}: unknown setting {key!r}; the settings are:\n{describe()}")
+    try:
+        return PARSERS[key](str(value))
+    except ValueError as exc:
+        reason = str(exc) if "must" in str(exc) else f"not a valid {key}"
+        raise SettingsError(f"{where}: {key} = {value!r}: {reason}") from None
+
+
+def read_file(path: Path) -> dict[str, object]:
+    """The settings stored in the file (empty when there is no file)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read the settings ({exc})") from None
+    return {key: parse(key, _as_text(value), str(path)) for key, value in data.items()}
+
+
+def _as_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def from_environment(env: Mapping[str, str]) -> dict[str, object]:
+    found = {}
+    for key in KEYS:
+        name = f"VOICECOACH_{key.upper()}"
+        if name in env:
+            found[key] = parse(key, env[name], name)
+    return found
+
+
+def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> tuple[Settings, dict]:
+    """The settings in force and where each came from (default, file, environment)."""
+    env = os.environ if env is None else env
+    path = path or config_path()
+    stored, environment = read_file(path), from_environment(env)
+    settings = replace(Settings(), **{**stored, **environment})
+    sources = {key: "environment" if key in environment else "file" if key in stored
+               else "default" for key in KEYS}
+    return settings, sources
+
+
+def write(path: Path, values: Mapping[str, object]) -> None:
+    """Store `values` as TOML (only what differs from the defaults is worth keeping)."""
+    lines = ["# voicecoach settings: voicecoach config set KEY VALUE changes them"]
+    for key in KEYS:
+        if key in values:
+            value = values[key]
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, str):
+                text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            else:
+                text = str(value)
+            lines.append(f"{key} = {text}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot write the settings ({exc.strerror or exc})") from None
