@@ -228,3 +228,22 @@ def test_history_csv_and_spoken_summary(tmp_path):
 def test_a_finished_session_closes_with_progress():
     result = invoke(FAST, CLEAR + "3\n2\n")
     assert "You have done one session in the last seven days." in result.output
+
+
+def test_plot_draws_a_png(tmp_path):
+    pytest.importorskip("matplotlib", reason="the optional 'plot' extra is not installed")
+    invoke(FAST, CLEAR + "3\n2\n")
+    invoke(FAST, CLEAR + "4\n3\n")
+    out = tmp_path / "p.png"
+    result = invoke(["history", "--plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Drew 2 sessions to {out}.\n"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch):
+    invoke(FAST, CLEAR + "3\n2\n")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    result = invoke(["history", "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 1
+    assert "pip install 'voicecoach[plot]'" in result.output and "Traceback" not in result.output

@@ -326,9 +326,12 @@ def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every session to this CSV file (for a clinician).")
 @click.option("--say", is_flag=True, help="Speak a short progress summary (and print it).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw pain before/after and sessions per week to this PNG (needs the "
+                   "'plot' extra).")
 @click.option("--text", is_flag=True, help="With --say: print only, no speech.")
 def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: bool,
-            text: bool) -> None:
+            plot_path: Path | None, text: bool) -> None:
     """Show past sessions: date, routine, how each ended, exercises and pain.
 
     \b
@@ -336,6 +339,7 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
       voicecoach history
       voicecoach history --say
       voicecoach history --csv sessions.csv
+      voicecoach history --plot progress.png
     """
     try:
         store = open_history(data_dir)
@@ -343,7 +347,15 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         store.close()
     except HistoryError as exc:
         raise CliError(exc) from None
-    if csv_path is not None:
+    if plot_path is not None:
+        from voicecoach.history_plot import plot_history
+
+        try:
+            plot_history(rows, plot_path)
+        except VoicecoachError as exc:
+            raise CliError(exc) from None
+        click.echo(f"Drew {len(rows)} session{'s' * (len(rows) != 1)} to {plot_path}.")
+    elif csv_path is not None:
         try:
             csv_path.write_text(as_csv(rows), encoding="utf-8")
         except OSError as exc:
