@@ -155,22 +155,24 @@ def asked(output: str) -> int:
 def test_the_full_screening_is_asked_again_only_after_fourteen_days(private_data_dir):
     from voicecoach.session import CHANGED_QUESTION
 
-    first = invoke(FAST, CLEAR + "3\n2\n")
+    # pain up by a point each time, so no progression question joins in
+
+    first = invoke(FAST, CLEAR + "3\n4\n")
     assert CHANGED_QUESTION not in first.output
     every_time = [q for q in content_questions() if q.group in every_session_groups()]
-    second = invoke(FAST, "no\n" + "\n".join(clear_for(every_time)) + "\n3\n2\n")
+    second = invoke(FAST, "no\n" + "\n".join(clear_for(every_time)) + "\n3\n4\n")
     assert second.exit_code == 0, second.output
     assert CHANGED_QUESTION in second.output
     assert asked(second.output) == 1 + len(every_time) < asked(first.output)
     # something changed: everything is asked again
-    third = invoke(FAST, "yes\n" + CLEAR + "3\n2\n")
+    third = invoke(FAST, "yes\n" + CLEAR + "3\n4\n")
     assert third.exit_code == 0, third.output
     assert asked(third.output) == 1 + asked(first.output)
     # fourteen days after the last full screening, everything is asked without the question
     con = db(private_data_dir)
     con.execute("UPDATE steps SET at = at - 14 * 86400 WHERE kind = 'screening'")
     con.commit()
-    fourth = invoke(FAST, CLEAR + "3\n2\n")
+    fourth = invoke(FAST, CLEAR + "3\n4\n")
     assert CHANGED_QUESTION not in fourth.output
     assert asked(fourth.output) == asked(first.output)
 
@@ -247,3 +249,52 @@ def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch):
     result = invoke(["history", "--plot", str(tmp_path / "p.png")])
     assert result.exit_code == 1
     assert "pip install 'voicecoach[plot]'" in result.output and "Traceback" not in result.output
+
+
+def again(replies: str) -> str:
+    """Input for a session soon after a full screening: "nothing changed", then the
+    every-session questions, then `replies`."""
+    every_time = [q for q in content_questions() if q.group in every_session_groups()]
+    return "no\n" + "\n".join(clear_for(every_time)) + "\n" + replies
+
+
+def test_progression_is_offered_after_three_good_sessions_and_raises_the_dose():
+    from voicecoach.session import PROGRESS_QUESTION
+
+    assert PROGRESS_QUESTION not in invoke(FAST, CLEAR + "3\n2\n").output
+    assert PROGRESS_QUESTION not in invoke(FAST, again("3\n2\n")).output
+    third = invoke(FAST, again("3\n2\nyes\n"))
+    assert PROGRESS_QUESTION in third.output and "a little bigger" in third.output
+    # the next session runs the routine one step up its ranges: the standing quad stretch
+    # holds 15 to 30 seconds, so 15 becomes 25
+    fourth = invoke(FAST, again("3\n3\n"))
+    assert "Hold for fifteen seconds." in third.output
+    assert "Hold for twenty-five seconds." in fourth.output
+    assert "Hold for fifteen seconds." not in fourth.output
+    assert PROGRESS_QUESTION not in fourth.output  # a new run of good sessions is needed
+
+
+def test_no_progression_after_it_hurts_or_a_pain_rise():
+    from voicecoach.session import PROGRESS_QUESTION
+
+    invoke(FAST, CLEAR + "3\n2\n")
+    invoke(FAST, again("3\nit hurts\nno\nno\nyes\n2\n"))  # mild, skipped: still a hurt
+    assert PROGRESS_QUESTION not in invoke(FAST, again("3\n2\n")).output
+    invoke(FAST, again("3\n2\n"))
+    assert PROGRESS_QUESTION not in invoke(FAST, again("3\n5\n")).output  # a rise, here
+
+
+def test_a_first_schema_history_is_migrated_with_its_sessions_kept(private_data_dir):
+    path = private_data_dir / FILE_NAME
+    con = sqlite3.connect(path)
+    con.executescript(MIGRATIONS[0])
+    con.execute("INSERT INTO sessions (started_at, ended_at, routine, ended, pain_before, "
+                "pain_after) VALUES (1.8e9, 1.8e9 + 600, 'desk_break', 'finished', 4, 3)")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    history = History(path)
+    assert history._db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    assert [r.pain_before for r in history.sessions()] == [4]
+    assert history.progression("desk_break") == (0, 0.0)
+    history.close()

@@ -148,3 +148,13 @@ def test_the_second_side_mirrors_left_and_right():
     left = [t for t in said if t.startswith("Step your left foot back")]
     assert right and left and len(right) == len(left)
     assert "reach your left arm up overhead" in left[0]
+
+
+def test_progression_steps_walk_each_range_from_its_low_to_its_high_end():
+    from voicecoach.progress import dose_at
+
+    _, bridge = ex("glute_bridge")  # catalogue: 10 reps, 1-3 sets, 3-5 s holds
+    assert (bridge.sets.low, bridge.sets.high) == (1, 3)
+    assert [dose_at(bridge, s).sets.planned for s in (0, 1, 2, 3)] == [1, 2, 3, 3]
+    assert [dose_at(bridge, s).hold.planned for s in (0, 1, 2)] == [3, 4, 5]
+    assert dose_at(bridge, 1).rest == bridge.rest  # rests do not grow

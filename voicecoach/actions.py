@@ -86,6 +86,7 @@ class Outcome:
     exercises_done: list[str] = field(default_factory=list)
     exercises_skipped: list[str] = field(default_factory=list)
     exercises_stopped: dict[str, str] = field(default_factory=dict)  # id -> why it stopped
+    hurts: list[str] = field(default_factory=list)  # exercises where "it hurts" was said
 
 
 Action = Say | Ask | Timed | Watch | Record

@@ -21,6 +21,7 @@ from voicecoach.history_summary import as_csv, summary_sentences
 from voicecoach.history_table import history_table
 from voicecoach.listeners import hear_wav
 from voicecoach.model import Content
+from voicecoach.progress import routine_at
 from voicecoach.session import SCREENING_DAYS, run_session
 from voicecoach.settings import DESCRIPTIONS, config_path
 from voicecoach.settings import KEYS as SETTING_KEYS
@@ -149,9 +150,10 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     ended = "interrupted"
     try:
         due = keeper.full_screening_due(SCREENING_DAYS)
+        step, offer = keeper.progression(routine.id)
         outcome = coach.run(run_session(
-            content.triage, routine, content.exercises, full_screening_due=due,
-            brief=brief or settings.verbosity == "brief"))
+            content.triage, routine_at(routine, step), content.exercises, full_screening_due=due,
+            brief=brief or settings.verbosity == "brief", offer_progress=offer))
         ended = outcome.ended
     except InputEnded:
         ended = "input_ended"

@@ -61,6 +61,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX steps_by_session ON steps(session_id);
     """,
+    """
+    CREATE TABLE progression (
+        routine TEXT PRIMARY KEY,
+        step INTEGER NOT NULL,             -- 0 = the gentle end of every range
+        changed_at REAL NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -80,6 +87,7 @@ class SessionRow:
     done: int
     skipped: int
     stopped: int
+    hurts: int = 0  # times "it hurts" was said
 
 
 class History:
@@ -146,6 +154,11 @@ class History:
             column = "pain_before" if subject == "before" else "pain_after"
             self._write(f"UPDATE sessions SET {column} = ? WHERE id = ?",
                         (int(value), self.session_id))
+        elif kind == "progress":
+            self._write(
+                "INSERT INTO progression (routine, step, changed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(routine) DO UPDATE SET step = excluded.step, "
+                "changed_at = excluded.changed_at", (subject, int(value), self.clock()))
         elif kind == "screening":
             self._write("UPDATE sessions SET action = ? WHERE id = ?",
                         (value or None, self.session_id))
@@ -163,7 +176,8 @@ class History:
                        s.pain_before, s.pain_after,
                        SUM(st.kind = 'exercise' AND st.value = 'done'),
                        SUM(st.kind = 'exercise' AND st.value = 'skipped'),
-                       SUM(st.kind = 'exercise' AND st.value = 'stopped')
+                       SUM(st.kind = 'exercise' AND st.value = 'stopped'),
+                       SUM(st.kind = 'hurt')
                 FROM sessions s LEFT JOIN steps st ON st.session_id = s.id
                 GROUP BY s.id ORDER BY s.started_at, s.id
             """).fetchall()
@@ -177,6 +191,12 @@ class History:
             "SELECT MAX(at) FROM steps WHERE kind = 'screening' "
             "AND json_extract(detail, '$.full') = 1").fetchone()
         return row[0] if row else None
+
+    def progression(self, routine: str) -> tuple[int, float]:
+        """The routine's progression step and when it last changed (0, 0 if never)."""
+        row = self._db.execute("SELECT step, changed_at FROM progression WHERE routine = ?",
+                               (routine,)).fetchone()
+        return (int(row[0]), float(row[1])) if row else (0, 0.0)
 
     def steps(self, session_id: int) -> list[tuple[float, str, str, str, str]]:
         return self._db.execute(

@@ -10,6 +10,7 @@ from pathlib import Path
 from voicecoach.actions import Record
 from voicecoach.history import History, HistoryError, open_history
 from voicecoach.history_summary import summary_sentences
+from voicecoach.progress import RUN_BEFORE_OFFER, TOP_STEP, went_well
 
 
 class HistoryKeeper:
@@ -52,7 +53,27 @@ class HistoryKeeper:
         now = time.time() if now is None else now
         return last is None or now - last >= days * 86400
 
+    def progression(self, routine: str) -> tuple[int, bool]:
+        """The routine's progression step, and whether this session may offer the next one:
+        the sessions of this routine since the last step all went well, enough of them."""
+        if self.history is None:
+            return 0, False
+        try:
+            step, since = self.history.progression(routine)
+            rows = [r for r in self.history.sessions()
+                    if r.routine == routine and r.started_at >= since and r.ended is not None]
+        except (HistoryError, sqlite3.Error):
+            return 0, False
+        recent = rows[-(RUN_BEFORE_OFFER - 1):]
+        ready = (step < TOP_STEP and len(recent) == RUN_BEFORE_OFFER - 1 and all(
+            went_well(r.ended, r.pain_before, r.pain_after, r.stopped) and not r.hurts
+            for r in recent))
+        return step, ready
+
     def record(self, record: Record) -> None:
+        if record.kind == "progress" and self.history is not None:
+            step, _ = self.progression(record.subject)
+            record = Record("progress", record.subject, str(min(TOP_STEP, step + 1)))
         if self.history is None:
             return
         try:

@@ -14,6 +14,7 @@ from voicecoach.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
 from voicecoach.adapt import adapt_routine
 from voicecoach.model import Answer, Dose, Exercise, Group, Question, Routine, Triage
 from voicecoach.narration import narrate
+from voicecoach.progress import went_well
 from voicecoach.words import number_words
 
 RETRIES = 2  # an unclear answer is asked again twice, then treated as the cautious answer
@@ -24,6 +25,12 @@ SCREENING_DAYS = 14  # the other groups are asked again when the last full scree
 CHANGED_QUESTION = (
     "Has anything changed with your back, your hips or your health since your last full "
     "safety check?"
+)
+
+PROGRESS_QUESTION = (
+    "You have now finished this routine several times in a row without more pain. The "
+    "guidance allows building up slowly, with more sets or longer holds. Would you like a "
+    "little more next time?"
 )
 
 COMMANDS_HINT = (
@@ -73,6 +80,7 @@ def run_session(
     exercises: dict[str, Exercise] | None = None,
     full_screening_due: bool = True,
     brief: bool = False,
+    offer_progress: bool = False,
 ) -> Script:
     """A whole session: welcome, limits, triage, pain check, routine, pain check, close.
 
@@ -133,7 +141,8 @@ def run_session(
         total = len(routine.steps)
         for number, step in enumerate(routine.steps, start=1):
             header = f"Exercise {number_words(number)} of {number_words(total)}."
-            result = yield from exercise_steps(step.exercise, step.dose, header, brief)
+            result = yield from exercise_steps(step.exercise, step.dose, header, brief,
+                                               outcome.hurts)
             if result == "done":
                 outcome.exercises_done.append(step.exercise.id)
             elif result == "skipped":
@@ -156,6 +165,16 @@ def run_session(
         if outcome.pain_after is not None:
             yield Record("pain", "after", str(outcome.pain_after))
         yield from pain_advice(outcome.pain_before, outcome.pain_after)
+        if offer_progress and not outcome.hurts and went_well(
+                "finished", outcome.pain_before, outcome.pain_after,
+                len(outcome.exercises_stopped)):
+            more = yield from ask_yes_no(PROGRESS_QUESTION)
+            if more is Answer.YES:
+                yield Record("progress", routine.id, "up")
+                yield Say("Good. Next time the sets, reps and holds will be a little bigger. "
+                          "If that brings more pain, say so and we will go back.")
+            else:
+                yield Say("All right, we keep it as it is.")
         yield Say(
             "Well done, that is the end of today's routine. Some muscle soreness after "
             "exercise is normal. Goodbye."
@@ -261,7 +280,7 @@ def _followup(triage: Triage, question: Question) -> Generator[Ask, Heard, str]:
 
 
 def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "",
-                   brief: bool = False) -> Steps:
+                   brief: bool = False, hurts: list[str] | None = None) -> Steps:
     """One exercise, obeying the commands that interrupt it.
 
     Returns "done", "skipped", or why it was stopped. "stop" ends the session; "it hurts" runs
@@ -280,6 +299,9 @@ def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "",
             return "skipped"
         if command == "hurts":
             verdict = yield from hurt_check()
+            yield Record("hurt", exercise.id, verdict)
+            if hurts is not None:
+                hurts.append(exercise.id)
             if verdict != "carry on":
                 return verdict
             if isinstance(steps[i], Timed):
