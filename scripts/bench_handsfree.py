@@ -24,7 +24,6 @@ import json
 import random
 import statistics
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -323,7 +322,6 @@ def main() -> None:
               f"p95 {r['latency_p95']} s, missed {r['missed']}/{r['trials']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    _ = threading.active_count()
 
 
 if __name__ == "__main__":

@@ -113,9 +113,9 @@ def hear(spotter: CommandSpotter, clip: Clip) -> str | None:
 
 
 def test_endpointer_cuts_one_phrase_around_a_word():
-    clip = Clip(silence(1.0, 16000).pcm + bytes(0), 16000)
-    loud = Clip(bytes(b"\x00\x20" * 8000), 16000)  # 0.5 s at a steady level
-    pcm = clip.pcm + loud.pcm + clip.pcm
+    quiet = silence(1.0, 16000).pcm
+    loud = b"\x00\x20" * 8000  # 0.5 s at a steady level
+    pcm = quiet + loud + quiet
     endpointer = Endpointer()
     phrases = []
     for i in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):

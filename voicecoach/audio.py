@@ -107,7 +107,7 @@ EARCONS = {"listen": (660.0, 880.0), "understood": (880.0, 660.0)}
 
 
 @cache
-def _unit_noise(length: int = 16001) -> array:
+def unit_noise(length: int = 16001) -> array:
     """A fixed table of Gaussian noise (seeded: the same audio always decodes the same)."""
     generator = random.Random(45)
     return array("f", (generator.gauss(0.0, 1.0) for _ in range(length)))
@@ -122,7 +122,7 @@ def add_noise_floor(pcm: bytes, level: float) -> bytes:
     if level <= 0 or not pcm:
         return pcm
     samples = array("h", pcm)
-    noise = _unit_noise()
+    noise = unit_noise()
     period = len(noise)
     for i, sample in enumerate(samples):
         value = sample + int(level * noise[i % period])

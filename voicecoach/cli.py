@@ -141,6 +141,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         speaker.close()
         raise CliError(exc) from None
     keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
+
     def closing(outcome: Outcome) -> list[str]:
         keeper.end(outcome.ended)
         return keeper.closing_words() if outcome.ended in ("finished", "stopped") else []

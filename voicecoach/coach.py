@@ -180,22 +180,30 @@ class Coach:
             return heard
         if command == "pause":
             return self.pause(block)
-        if command == "repeat":
-            self.say(self.last_instruction or "There is nothing to repeat yet.")
-        elif command == "resume":
+        if command == "resume":
             self.say("We are not paused; carrying on.")
-        elif command in ("slower", "faster", "louder", "quieter"):
-            self.say(self.speaker.adjust(command))
         elif command == "time_left":
             self.say(self._time_left(block))
+        else:
+            self._reply(command)
+        return None
+
+    def _reply(self, command: str | None) -> bool:
+        """The commands answered the same way paused or not; False if `command` is not one."""
+        if command == "repeat":
+            self.say(self.last_instruction or "There is nothing to repeat yet.")
+        elif command in ("slower", "faster", "louder", "quieter"):
+            self.say(self.speaker.adjust(command))
         elif command == "help":
             self.say(HELP)
-        return None
+        else:
+            return False
+        return True
 
     def _time_left(self, block: _Block | None) -> str:
         if block is None:
             return "Nothing is being timed just now; the next step is coming."
-        left = max(0, round(block.timed.duration - block.elapsed(self.clock.now())))
+        left = block.left(self.clock.now())
         what = {"hold": "this hold", "rest": "this rest", "reps": "these reps",
                 "breaths": "these breaths", "position": "getting into position",
                 "gap": "this pause"}.get(block.timed.kind, "this step")
@@ -221,17 +229,11 @@ class Coach:
                 return heard
             if command in ("resume", "pause"):
                 break
-            if command == "help":
-                self.say(HELP)
-            elif command == "repeat":
-                self.say(self.last_instruction or "Paused.")
-            elif command in ("slower", "faster", "louder", "quieter"):
-                self.say(self.speaker.adjust(command))
-            else:
+            if not self._reply(command):
                 self.say("We are paused. Say continue when you are ready.")
         if block is not None:
             block.paused += self.clock.now() - paused_at
-            left = max(0, round(block.timed.duration - block.elapsed(self.clock.now())))
+            left = block.left(self.clock.now())
             self.say(f"Carrying on. {capitalized(seconds_words(left))} to go.")
         else:
             self.say("Carrying on.")
@@ -264,3 +266,7 @@ class _Block:
 
     def elapsed(self, now: float) -> float:
         return now - self.start
+
+    def left(self, now: float) -> int:
+        """Whole seconds still to go in the block."""
+        return max(0, round(self.timed.duration - self.elapsed(now)))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.progress import TOP_STEP
 
 DATA_DIR_VARIABLE = "VOICECOACH_DATA_DIR"
 FILE_NAME = "history.sqlite3"
@@ -154,11 +155,11 @@ class History:
             column = "pain_before" if subject == "before" else "pain_after"
             self._write(f"UPDATE sessions SET {column} = ? WHERE id = ?",
                         (int(value), self.session_id))
-        elif kind == "progress":
+        elif kind == "progress":  # value "up": one step up the routine's ranges
             self._write(
-                "INSERT INTO progression (routine, step, changed_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(routine) DO UPDATE SET step = excluded.step, "
-                "changed_at = excluded.changed_at", (subject, int(value), self.clock()))
+                "INSERT INTO progression (routine, step, changed_at) VALUES (?, 1, ?) "
+                "ON CONFLICT(routine) DO UPDATE SET step = MIN(step + 1, ?), "
+                "changed_at = excluded.changed_at", (subject, self.clock(), TOP_STEP))
         elif kind == "screening":
             self._write("UPDATE sessions SET action = ? WHERE id = ?",
                         (value or None, self.session_id))
@@ -168,40 +169,37 @@ class History:
             self._write("UPDATE sessions SET ended = ?, ended_at = ? WHERE id = ?",
                         (ended, self.clock(), self.session_id))
 
-    def sessions(self) -> list[SessionRow]:
-        """Every session, oldest first, with counts of exercises done, skipped and stopped."""
+    def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
         try:
-            rows = self._db.execute("""
-                SELECT s.id, s.started_at, s.ended_at, s.routine, s.ended, s.action,
-                       s.pain_before, s.pain_after,
-                       SUM(st.kind = 'exercise' AND st.value = 'done'),
-                       SUM(st.kind = 'exercise' AND st.value = 'skipped'),
-                       SUM(st.kind = 'exercise' AND st.value = 'stopped'),
-                       SUM(st.kind = 'hurt')
-                FROM sessions s LEFT JOIN steps st ON st.session_id = s.id
-                GROUP BY s.id ORDER BY s.started_at, s.id
-            """).fetchall()
+            return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"{self.path}: cannot read the history ({_why(exc)})") from None
+
+    def sessions(self) -> list[SessionRow]:
+        """Every session, oldest first, with counts of exercises done, skipped and stopped."""
+        rows = self._read("""
+            SELECT s.id, s.started_at, s.ended_at, s.routine, s.ended, s.action,
+                   s.pain_before, s.pain_after,
+                   SUM(st.kind = 'exercise' AND st.value = 'done'),
+                   SUM(st.kind = 'exercise' AND st.value = 'skipped'),
+                   SUM(st.kind = 'exercise' AND st.value = 'stopped'),
+                   SUM(st.kind = 'hurt')
+            FROM sessions s LEFT JOIN steps st ON st.session_id = s.id
+            GROUP BY s.id ORDER BY s.started_at, s.id
+        """)
         return [SessionRow(*row[:8], *(int(n or 0) for n in row[8:])) for row in rows]
 
     def last_full_screening(self) -> float | None:
         """When the last complete set of safety questions was answered (Unix time), if ever."""
-        row = self._db.execute(
-            "SELECT MAX(at) FROM steps WHERE kind = 'screening' "
-            "AND json_extract(detail, '$.full') = 1").fetchone()
-        return row[0] if row else None
+        rows = self._read("SELECT MAX(at) FROM steps WHERE kind = 'screening' "
+                          "AND json_extract(detail, '$.full') = 1")
+        return rows[0][0] if rows else None
 
     def progression(self, routine: str) -> tuple[int, float]:
         """The routine's progression step and when it last changed (0, 0 if never)."""
-        row = self._db.execute("SELECT step, changed_at FROM progression WHERE routine = ?",
-                               (routine,)).fetchone()
-        return (int(row[0]), float(row[1])) if row else (0, 0.0)
-
-    def steps(self, session_id: int) -> list[tuple[float, str, str, str, str]]:
-        return self._db.execute(
-            "SELECT at, kind, subject, value, detail FROM steps WHERE session_id = ? "
-            "ORDER BY id", (session_id,)).fetchall()
+        rows = self._read("SELECT step, changed_at FROM progression WHERE routine = ?",
+                          (routine,))
+        return (int(rows[0][0]), float(rows[0][1])) if rows else (0, 0.0)
 
     def close(self) -> None:
         self._db.close()

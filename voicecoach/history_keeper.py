@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +47,7 @@ class HistoryKeeper:
             return True
         try:
             last = self.history.last_full_screening()
-        except sqlite3.Error:
+        except HistoryError:
             return True
         now = time.time() if now is None else now
         return last is None or now - last >= days * 86400
@@ -62,7 +61,7 @@ class HistoryKeeper:
             step, since = self.history.progression(routine)
             rows = [r for r in self.history.sessions()
                     if r.routine == routine and r.started_at >= since and r.ended is not None]
-        except (HistoryError, sqlite3.Error):
+        except HistoryError:
             return 0, False
         recent = rows[-(RUN_BEFORE_OFFER - 1):]
         ready = (step < TOP_STEP and len(recent) == RUN_BEFORE_OFFER - 1 and all(
@@ -71,9 +70,6 @@ class HistoryKeeper:
         return step, ready
 
     def record(self, record: Record) -> None:
-        if record.kind == "progress" and self.history is not None:
-            step, _ = self.progression(record.subject)
-            record = Record("progress", record.subject, str(min(TOP_STEP, step + 1)))
         if self.history is None:
             return
         try:

@@ -12,8 +12,7 @@ import time
 from array import array
 from collections.abc import Callable
 
-from voicecoach.audio import EARCONS as _EARCONS
-from voicecoach.audio import Clip, _unit_noise, tone
+from voicecoach.audio import EARCONS, Clip, tone, unit_noise
 
 RATE = 16000
 
@@ -63,9 +62,13 @@ class Room:
             self._sounds.append((first, samples))
         return self.time_of(first), self.time_of(first + len(samples))
 
+    def wait_until(self, t: float) -> None:
+        while (delay := t - self.clock()) > 0:
+            time.sleep(delay)
+
     def mix(self, first: int, count: int) -> bytes:
         """Samples `first` to `first + count` of the room: the hiss plus every sound in it."""
-        noise = _unit_noise()
+        noise = unit_noise()
         period = len(noise)
         out = [self.hiss * noise[(first + i) % period] for i in range(count)]
         with self._lock:
@@ -88,9 +91,7 @@ class _RoomStream:
 
     def read(self, frames: int) -> bytes:
         """The next `frames` samples, returned once the room's clock has reached their end."""
-        end = self.room.time_of(self.position + frames)
-        while (delay := end - self.room.clock()) > 0:
-            time.sleep(delay)
+        self.room.wait_until(self.room.time_of(self.position + frames))
         data = self.room.mix(self.position, frames)
         self.position += frames
         return data
@@ -125,17 +126,18 @@ class RoomSpeaker:
         self.utterances: list[tuple[float, float, str]] = []
 
     def say(self, text: str) -> None:
-        clip = self.renderer.render(text)
-        start, end = self.room.play(clip, self.gain)
-        self.utterances.append((start, end, text))
-        while (delay := end - self.room.clock()) > 0:
-            time.sleep(delay)
+        self._play(self.renderer.render(text), text)
 
     def cue(self, name: str) -> None:
-        if name in _EARCONS:
-            _, end = self.room.play(tone(_EARCONS[name], rate=RATE), self.gain)
-            while (delay := end - self.room.clock()) > 0:
-                time.sleep(delay)
+        if name in EARCONS:
+            self._play(tone(EARCONS[name], rate=RATE), "")
+
+    def _play(self, clip: Clip, text: str) -> None:
+        """Put the clip in the room and wait until it has been heard out, as playback would."""
+        start, end = self.room.play(clip, self.gain)
+        if text:
+            self.utterances.append((start, end, text))
+        self.room.wait_until(end)
 
     def adjust(self, command: str) -> str:
         return self.renderer.adjust(command)
