@@ -1,5 +1,9 @@
 """Every test gets its own empty data folder and settings file, so no test touches the user's
-real history or settings, and no VOICECOACH_* variable of the machine leaks in."""
+real history or settings, and no VOICECOACH_* variable of the machine leaks in.
+
+The end-to-end sessions on virtual audio devices start in the background as soon as the
+tests are collected, when they are among them (see test_virtual_audio.py).
+"""
 
 from __future__ import annotations
 
@@ -17,3 +21,10 @@ def private_data_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(folder))
     monkeypatch.setenv("VOICECOACH_CONFIG", str(folder / "config.toml"))
     return folder
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if any(item.module.__name__ == "test_virtual_audio" for item in items):
+        import test_virtual_audio
+
+        test_virtual_audio.start_early()

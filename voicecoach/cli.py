@@ -124,6 +124,11 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         raise CliError(exc) from None
     from voicecoach.wiring import build_io  # audio libraries load only when a session runs
 
+    clock = MonotonicClock(time_scale)
+    try:
+        transcript = Transcript.open(transcript_path, clock)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
     try:
         speaker, listener, watcher = build_io(
             text=text, rate=rate or settings.rate, volume=volume or settings.volume,
@@ -131,14 +136,10 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
             speak_to=speak_to, earcons=settings.earcons and not no_earcons,
             mic_device=mic_device if mic_device is not None else
             (None if settings.mic_device < 0 else settings.mic_device),
+            on_listen=lambda: transcript.write("event", "listening"),
         )
     except VoicecoachError as exc:
-        raise CliError(exc) from None
-    clock = MonotonicClock(time_scale)
-    try:
-        transcript = Transcript.open(transcript_path, clock)
-    except VoicecoachError as exc:
-        speaker.close()
+        transcript.close()
         raise CliError(exc) from None
     keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
 
@@ -270,6 +271,53 @@ def content_command(as_json: bool, routines_dirs: tuple[Path, ...]) -> None:
       voicecoach content --json > content.json
     """
     click.echo(json.dumps(content_as_dict(_load(routines_dirs)), indent=2))
+
+
+@cli.command("check-audio")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+@click.option("--seconds", type=click.FloatRange(1, 30), default=4.0, show_default=True,
+              help="How long to record.")
+@click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
+@click.option("--rate", type=click.IntRange(80, 400), help="Speech rate in words per minute.")
+@click.option("--volume", type=click.FloatRange(0.1, 1.0), help="Speech volume, 0.1 to 1.0.")
+def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int | None,
+                volume: float | None) -> None:
+    """Check the loudspeaker and the microphone, and say what to fix.
+
+    Lists the sound devices, speaks a test phrase, records a few seconds (say "yes" after the
+    tone), reports the level and what it understood. Exit status 1 when something is wrong.
+
+    \b
+    Examples:
+      voicecoach check-audio
+      voicecoach check-audio --json --mic-device 2
+    """
+    from voicecoach.audio_check import report_lines, run_check
+    from voicecoach.speakers import AudioSpeaker, Pyttsx3Renderer
+
+    try:
+        settings, _ = load_settings()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    out = sys.stderr if as_json else sys.stdout  # with --json, stdout holds only the JSON
+
+    def say(line: str) -> None:
+        click.echo(line, file=out)
+
+    def make_speaker() -> AudioSpeaker:
+        renderer = Pyttsx3Renderer(rate=rate or settings.rate, voice=settings.voice or None,
+                                   volume=volume or settings.volume)
+        return AudioSpeaker(renderer, echo=out, earcons=settings.earcons)
+
+    device = mic_device if mic_device is not None else (
+        None if settings.mic_device < 0 else settings.mic_device)
+    report = run_check(mic_device=device, seconds=seconds, make_speaker=make_speaker, say=say)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report_lines(report):
+            say(line)
+    sys.exit(0 if report.ok else 1)
 
 
 @cli.command()

@@ -6,9 +6,7 @@ against a grammar of only the words expected at that moment (see recognizer.py).
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import ClassVar, Protocol, TextIO
 from voicecoach.actions import Heard
 from voicecoach.audio import peak_rms, wav_as_pcm16
 from voicecoach.errors import AudioInputError, InputEnded
+from voicecoach.quiet import quiet_stderr
 from voicecoach.recognizer import SAMPLE_RATE, Decoded, decoder_for
 from voicecoach.tuning import (
     ENERGY_FLOOR,
@@ -80,6 +79,10 @@ class SpeechListener:
                         ENERGY_FLOOR, 3 * self.recognizer.energy_threshold
                     )
                     self._calibrated = True
+                if self.calibrate:
+                    # A live stream takes 70-130 ms (2 s the first time, under PulseAudio) to
+                    # deliver its first sound; wait for it, so "listening" is true when said.
+                    source.stream.read(source.CHUNK)
                 if self.on_listen:
                     self.on_listen()
                 try:
@@ -104,23 +107,6 @@ class SpeechListener:
         """Sources are opened per answer; nothing stays open."""
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence C-level chatter (ALSA, JACK) that PortAudio prints while probing devices."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def microphone_listener(device_index: int | None = None,
                         on_listen: Callable[[], None] | None = None) -> SpeechListener:
     """A listener on the real microphone; raises AudioInputError saying what is missing."""
@@ -132,7 +118,7 @@ def microphone_listener(device_index: int | None = None,
         ) from None
     import speech_recognition as sr
 
-    with _quiet_stderr():
+    with quiet_stderr():
         audio = pyaudio.PyAudio()
         try:
             inputs = [
@@ -148,15 +134,16 @@ def microphone_listener(device_index: int | None = None,
 
     class QuietMicrophone(sr.Microphone):
         def __enter__(self) -> object:
-            with _quiet_stderr():
+            with quiet_stderr():
                 return super().__enter__()
 
     def open_source() -> object:
-        return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
-                               chunk_size=1024)
+        with quiet_stderr():  # the constructor probes the devices too
+            return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
+                                   chunk_size=1024)
 
     try:
-        with _quiet_stderr(), open_source():
+        with quiet_stderr(), open_source():
             pass  # open once now, so a device that cannot record is reported before we start
     except (OSError, AttributeError, ValueError, AssertionError) as exc:
         raise AudioInputError(f"the microphone could not be opened ({exc})") from None

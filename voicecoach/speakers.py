@@ -23,6 +23,7 @@ from typing import Protocol, TextIO
 
 from voicecoach.audio import EARCONS, Clip, read_wav, silence, tone, trim_trailing_silence
 from voicecoach.errors import AudioOutputError
+from voicecoach.quiet import quiet_stderr
 
 
 class Speaker(Protocol):
@@ -70,7 +71,8 @@ def _shared_engine() -> object:
         if _ENGINE is None:
             import pyttsx3
 
-            _ENGINE = pyttsx3.init()
+            with quiet_stderr():  # espeak-ng probes the sound devices through ALSA
+                _ENGINE = pyttsx3.init()
         return _ENGINE
 
 

@@ -6,6 +6,7 @@ No audio output: say so once, continue in text. No microphone: say so, use the k
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -48,11 +49,13 @@ def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
 
 def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
              answer_files: list[Path], speak_to: Path | None, earcons: bool,
-             mic_device: int | None) -> tuple[Speaker, Listener, Watcher]:
+             mic_device: int | None,
+             on_listen: Callable[[], None] | None = None) -> tuple[Speaker, Listener, Watcher]:
     """The speaker, the answer listener and the command watcher the options ask for.
 
     Commands come from wherever answers come from: typed lines in text mode (and also at a
     terminal in voice mode), the microphone in voice mode; answer files give no commands.
+    `on_listen` is called each time the microphone starts listening for an answer.
     """
     stdout = sys.stdout
     speaker = build_speaker(text=text, rate=rate, volume=volume, voice=voice,
@@ -72,7 +75,7 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
         listener = keyboard
     else:
         try:
-            listener = microphone_listener(mic_device)
+            listener = microphone_listener(mic_device, on_listen)
         except AudioInputError as exc:
             speaker.say(f"I cannot use a microphone: {exc}. Please type your answers instead.")
             listener = keyboard

@@ -1,0 +1,312 @@
+"""Virtual audio devices: a private PulseAudio server with a loudspeaker and a microphone.
+
+For end-to-end tests and benchmarks on machines with no sound card. The server runs as an
+ordinary process in a folder of its own; programs started with `env` play into the null sink
+"speaker" (recorded from its monitor) and record from the source "mic", which hears whatever
+is played into the sink "micfeed". PortAudio reaches it through ALSA's pulse plugin.
+
+Needs Debian's pulseaudio, pulseaudio-utils and libasound2-plugins (`scripts/setup --test`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicecoach.audio import Clip, frame_levels
+from voicecoach.errors import VoicecoachError
+
+RATE = 16000  # recordings are made at the decoder's rate
+SPEAKER, MIC_FEED, MIC = "speaker", "micfeed", "mic"
+TOOLS = ("pulseaudio", "pactl", "paplay", "parec")
+
+
+class VirtualAudioError(VoicecoachError):
+    """The virtual sound server could not be started or used."""
+
+
+def missing_tools() -> list[str]:
+    """The PulseAudio programs this needs and the machine does not have."""
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+class Recording:
+    """What a PulseAudio source delivers, read on a thread, with each sample's monotonic time."""
+
+    def __init__(self, env: dict[str, str], source: str):
+        self.source = source
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self.origin: float | None = None  # monotonic time of the first sample
+        self._process = subprocess.Popen(
+            ["parec", "-d", source, "--raw", "--format=s16le", f"--rate={RATE}",
+             "--channels=1", "--latency-msec=10"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        self._thread = threading.Thread(target=self._read, name=f"parec-{source}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        stream = self._process.stdout
+        assert stream is not None
+        while chunk := stream.read1(3200):
+            now = time.monotonic()
+            with self._lock:
+                if self.origin is None:
+                    self.origin = now - len(chunk) / 2 / RATE
+                self._data.extend(chunk)
+
+    def pcm(self) -> bytes:
+        with self._lock:
+            return bytes(self._data[: len(self._data) // 2 * 2])
+
+    def between(self, start: float, end: float) -> bytes:
+        """What was recorded from monotonic time `start` to `end`."""
+        pcm = self.pcm()
+        first, last = (max(0, round((t - self.time_of(0)) * RATE)) for t in (start, end))
+        return pcm[2 * first: 2 * last]
+
+    def time_of(self, sample: int) -> float:
+        """The monotonic time at which sample number `sample` was heard."""
+        if self.origin is None:
+            raise VirtualAudioError(f"nothing was recorded from {self.source}")
+        return self.origin + sample / RATE
+
+    def stop(self) -> Clip:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._thread.join(timeout=5)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        return Clip(self.pcm(), RATE)
+
+
+class VirtualAudio:
+    """A PulseAudio server of our own; use as a context manager."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._process: subprocess.Popen[bytes] | None = None
+        self.env = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": str(folder),
+            "PULSE_RUNTIME_PATH": str(folder / "pulse"),
+            "PULSE_SERVER": f"unix:{folder / 'pulse' / 'native'}",
+            "PULSE_STATE_PATH": str(folder / "state"),
+            "PULSE_CONFIG_PATH": str(folder / "config"),
+            "HOME": str(folder),
+        }
+
+    def __enter__(self) -> VirtualAudio:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 10.0) -> None:
+        if missing := missing_tools():
+            raise VirtualAudioError(
+                f"virtual audio needs {', '.join(missing)}: run ./scripts/setup --test "
+                "(apt-get install pulseaudio pulseaudio-utils libasound2-plugins)"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)  # PulseAudio refuses a runtime folder others can enter
+        self._log = (self.folder / "pulseaudio.log").open("wb")
+        self._process = subprocess.Popen(
+            ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+             "--disable-shm=yes", "--load=module-native-protocol-unix",
+             f"--load=module-null-sink sink_name={SPEAKER}",
+             f"--load=module-null-sink sink_name={MIC_FEED}",
+             f"--load=module-remap-source source_name={MIC} master={MIC_FEED}.monitor",
+             "--load=module-always-sink"],
+            env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while self.pactl("info", check=False).returncode != 0:
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                log = (self.folder / "pulseaudio.log").read_text(errors="replace")[-500:]
+                self.stop()
+                raise VirtualAudioError(f"the PulseAudio server did not start: {log}")
+            time.sleep(0.05)
+        self.pactl("set-default-sink", SPEAKER)
+        self.pactl("set-default-source", MIC)
+
+    def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True,
+                                timeout=10)
+        if check and result.returncode != 0:
+            raise VirtualAudioError(f"pactl {' '.join(args)}: {result.stderr.strip()}")
+        return result
+
+    def record(self, source: str = f"{SPEAKER}.monitor") -> Recording:
+        """Start recording a source (by default, everything played to the loudspeaker)."""
+        return Recording(self.env, source)
+
+    def say_into_microphone(self, wav: Path) -> None:
+        """Play a WAV file into the virtual microphone, returning when it has been played."""
+        subprocess.run(["paplay", "-d", MIC_FEED, str(wav)], env=self.env, check=True,
+                       timeout=30, capture_output=True)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+            self._log.close()
+
+
+@dataclass
+class Answer:
+    """One spoken answer: the question it answered and when it was played into the microphone."""
+
+    question: str
+    expect: str
+    wav: Path
+    played: tuple[float, float]  # monotonic start and end of playback
+    heard: str | None = None  # what voicecoach understood (from its transcript)
+
+
+@dataclass
+class SpokenRun:
+    """A voicecoach session run on the virtual devices, and what went in and came out."""
+
+    returncode: int
+    output: str
+    transcript: list[dict[str, object]]
+    seen: list[float]  # monotonic time each transcript line was first seen (within 20 ms)
+    answers: list[Answer]
+    speaker: Recording
+    microphone: Recording
+    seconds: float
+
+    def latencies(self, threshold: float = 300.0) -> list[tuple[float, float]]:
+        """For each answer: seconds from its end in the microphone to the first sound after it
+        in the loudspeaker, and to the start of the next utterance longer than an earcon."""
+        mic, spk = self.microphone.pcm(), self.speaker.pcm()
+        mic_loud = _loud_runs(mic, threshold)
+        spk_loud = _loud_runs(spk, threshold, gap=0.03)  # an earcon, a gap, then speech
+        found = []
+        for answer in self.answers:
+            start, end = answer.played
+            in_window = [b for a, b in mic_loud
+                         if start - 0.1 <= self.microphone.time_of(a) <= end + 0.3]
+            if not in_window:
+                continue
+            spoken_end = self.microphone.time_of(max(in_window))
+            after = [(self.speaker.time_of(a), self.speaker.time_of(b)) for a, b in spk_loud
+                     if self.speaker.time_of(a) > spoken_end]
+            if not after:
+                continue
+            first_end = after[0][1] if after[0][1] - after[0][0] <= EARCON_MAX else after[0][0]
+            speech = next((a for a, _ in after if a >= first_end), None)
+            if speech is not None:
+                found.append((after[0][0] - spoken_end, speech - spoken_end))
+        return found
+
+
+EARCON_MAX = 0.3  # seconds: the longest earcon (two 0.12 s tones); longer sounds are speech
+
+
+def _loud_runs(pcm: bytes, threshold: float, window: float = 0.01,
+               gap: float = 0.15) -> list[tuple[int, int]]:
+    """(first, last) sample of each stretch louder than `threshold`, bridging short gaps."""
+    levels = frame_levels(pcm, RATE, window)
+    step = int(window * RATE)
+    runs: list[tuple[int, int]] = []
+    for i, level in enumerate(levels):
+        if level < threshold:
+            continue
+        first, last = i * step, (i + 1) * step
+        if runs and first - runs[-1][1] <= gap * RATE:
+            runs[-1] = (runs[-1][0], last)
+        else:
+            runs.append((first, last))
+    return runs
+
+
+def run_spoken_session(audio: VirtualAudio, args: list[str],
+                       answer: Callable[[str, str], Path], *, env: dict[str, str],
+                       transcript: Path, reaction: float = 0.3,
+                       timeout: float = 180.0) -> SpokenRun:
+    """Run `voicecoach start ARGS` on the virtual devices, answering each question aloud.
+
+    Whenever voicecoach's transcript says it is listening, `answer(question, expect)` picks a
+    WAV, which is played into the microphone after `reaction` seconds (a person's reaction to
+    the earcon). The loudspeaker and the microphone are recorded throughout.
+    """
+    speaker = audio.record(f"{SPEAKER}.monitor")
+    microphone = audio.record(f"{MIC_FEED}.monitor")
+    started = time.monotonic()
+    command = [sys.executable, "-m", "voicecoach", "start", "--transcript", str(transcript),
+               *args]
+    process = subprocess.Popen(command, env={**audio.env, **env}, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
+    reader.start()
+    lines: list[dict[str, object]] = []
+    seen: list[float] = []
+    answers: list[Answer] = []
+    question, expect = "", "answer"
+    try:
+        while True:
+            finished = process.poll() is not None
+            new = _read_lines(transcript)[len(lines):]
+            for line in new:
+                lines.append(line)
+                seen.append(time.monotonic())
+                if line["kind"] == "ask":
+                    question, expect = str(line["text"]), str(line.get("expect", "answer"))
+                elif line["kind"] == "heard" and answers:
+                    answers[-1].heard = line.get("value")  # type: ignore[assignment]
+                elif line["kind"] == "event" and line["text"] == "listening":
+                    wav = answer(question, expect)
+                    time.sleep(reaction)
+                    begin = time.monotonic()
+                    audio.say_into_microphone(wav)
+                    answers.append(Answer(question, expect, wav, (begin, time.monotonic())))
+            if finished and not new:
+                break
+            if time.monotonic() - started > timeout:
+                process.kill()
+                raise VirtualAudioError(f"the session did not end within {timeout:.0f} s")
+            time.sleep(0.02)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        reader.join(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+        time.sleep(0.2)  # let the recorders catch the last sound
+        speaker.stop()
+        microphone.stop()
+    return SpokenRun(process.returncode, "".join(output), lines, seen, answers, speaker,
+                     microphone,
+                     time.monotonic() - started)
+
+
+def _read_lines(path: Path) -> list[dict[str, object]]:
+    """The complete JSON lines of a transcript being written (a torn last line waits)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    complete = text[: text.rfind("\n") + 1]
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]
