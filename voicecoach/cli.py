@@ -13,6 +13,7 @@ from voicecoach.actions import Outcome
 from voicecoach.clock import MonotonicClock
 from voicecoach.coach import Coach
 from voicecoach.content import find_routine, load_content, user_routines_dir
+from voicecoach.deadline import Stalled, within
 from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
 from voicecoach.handout import content_as_dict, routine_handout, routine_list
 from voicecoach.history import DATA_DIR_VARIABLE, HistoryError, as_json, open_history
@@ -29,6 +30,7 @@ from voicecoach.settings import load as load_settings
 from voicecoach.settings import parse as parse_setting
 from voicecoach.settings import read_file as read_settings_file
 from voicecoach.settings import write as write_settings
+from voicecoach.speakers import Speaker
 from voicecoach.transcript import Transcript
 from voicecoach.vocabulary import VOCABULARIES
 
@@ -162,7 +164,8 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         click.echo("Input ended before the session finished, so the session stops here.")
         sys.exit(int(ExitCode.INPUT_ENDED))
     except KeyboardInterrupt:
-        click.echo("\nStopped. Goodbye.")
+        transcript.write("event", "interrupted (Ctrl-C)")
+        say_goodbye(speaker)
         sys.exit(int(ExitCode.INTERRUPTED))
     except VoicecoachError as exc:
         raise CliError(exc) from None
@@ -174,6 +177,20 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         speaker.close()
         listener.close()
     _summary(outcome)
+
+
+GOODBYE = "Stopping here, as you asked. Goodbye."
+GOODBYE_LIMIT = 5.0  # seconds: a goodbye that cannot be said by then is only printed
+
+
+def say_goodbye(speaker: Speaker) -> None:
+    """After Ctrl-C: a spoken goodbye where the speaker can, printed where it cannot; a second
+    Ctrl-C, or a speaker that hangs, cuts it short."""
+    print(file=sys.stdout, flush=True)  # off the "^C" line
+    try:
+        within(GOODBYE_LIMIT, lambda: speaker.say(GOODBYE), "voicecoach-goodbye")
+    except (KeyboardInterrupt, Stalled, VoicecoachError, OSError):
+        click.echo(GOODBYE)
 
 
 def _summary(outcome: Outcome) -> None:

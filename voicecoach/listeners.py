@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar, Protocol, TextIO
 
 from voicecoach.actions import Heard
 from voicecoach.audio import peak_rms, wav_as_pcm16
+from voicecoach.deadline import Stalled, within
 from voicecoach.errors import AudioInputError, InputEnded
 from voicecoach.quiet import quiet_stderr
-from voicecoach.recognizer import SAMPLE_RATE, Decoded, decoder_for
+from voicecoach.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
 from voicecoach.tuning import (
     ENERGY_FLOOR,
     LISTEN_TIMEOUT,
@@ -24,6 +26,7 @@ from voicecoach.tuning import (
     PAUSE_THRESHOLD,
     PHRASE_THRESHOLD,
     PHRASE_TIME_LIMIT,
+    STALL_MARGIN,
 )
 from voicecoach.vocabulary import VOCABULARIES
 from voicecoach.watchers import LineFeed
@@ -69,8 +72,19 @@ class SpeechListener:
         self.last: Decoded | None = None
 
     def listen(self, expect: str) -> Heard:
-        sr = self._sr
+        """One answer; AudioInputError when the source fails or, live, stops giving sound."""
         decoder = decoder_for(expect)
+        if not self.calibrate:  # a file: it cannot stall
+            return self._listen(decoder)
+        limit = self.timeout + PHRASE_TIME_LIMIT + STALL_MARGIN
+        try:
+            return within(limit, lambda: self._listen(decoder), "voicecoach-listen")
+        except Stalled:
+            raise AudioInputError(
+                f"the microphone gave no sound for {limit:.0f} seconds") from None
+
+    def _listen(self, decoder: GrammarDecoder) -> Heard:
+        sr = self._sr
         try:
             with self.open_source() as source:
                 if self.calibrate and not self._calibrated:
@@ -92,7 +106,7 @@ class SpeechListener:
                 except sr.WaitTimeoutError:
                     self.last = Decoded("", None, 0.0)
                     return Heard(None, "", timed_out=True)
-        except (OSError, AttributeError) as exc:
+        except (OSError, AttributeError, AssertionError) as exc:  # what PyAudio raises
             raise AudioInputError(f"cannot read the microphone: {exc}") from None
         pcm = audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2)
         if peak_rms(pcm, SAMPLE_RATE) < self.recognizer.energy_threshold:
@@ -234,3 +248,70 @@ class KeyboardListener:
 
     def close(self) -> None:
         """The keyboard needs no releasing."""
+
+
+MICROPHONE_LOST = ("I can no longer hear the microphone: {problem}. Please type your answers "
+                   "for now; I will listen again as soon as it is back.")
+MICROPHONE_BACK = "The microphone is back. You can answer by voice again."
+
+
+class FallbackListener:
+    """The microphone while it works, the keyboard while it does not.
+
+    When the microphone fails (unplugged, stalled, the sound server gone) that is said aloud
+    and answers are typed; before each later question, at most every `retry_seconds`, the
+    microphone is opened again, and its return is said too.
+    """
+
+    def __init__(self, open_microphone: Callable[[], SpeechListener], keyboard: Listener,
+                 announce: Callable[[str], None], microphone: SpeechListener | None = None,
+                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self.open_microphone = open_microphone
+        self.keyboard = keyboard
+        self.announce = announce
+        self.microphone = microphone
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self._problem = ""  # why the microphone was lost, not yet said aloud
+        self._retry_at = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self.microphone is not None
+
+    def lost(self, problem: str) -> None:
+        """The microphone failed (also called by the command watcher's thread)."""
+        if self.microphone is not None:
+            self.microphone = None
+            self._problem = problem
+            self._retry_at = self.clock() + self.retry_seconds
+
+    def open_source(self) -> object:
+        """A fresh source from the microphone, for the command watcher."""
+        microphone = self.microphone
+        if microphone is None:
+            raise AudioInputError("the microphone is not available")
+        return microphone.open_source()
+
+    def listen(self, expect: str) -> Heard:
+        if self._problem:
+            self.announce(MICROPHONE_LOST.format(problem=self._problem))
+            self._problem = ""
+        if self.microphone is None and self.clock() >= self._retry_at:
+            try:
+                self.microphone = self.open_microphone()
+            except AudioInputError:
+                self._retry_at = self.clock() + self.retry_seconds
+            else:
+                self.announce(MICROPHONE_BACK)
+        if self.microphone is not None:
+            try:
+                return self.microphone.listen(expect)
+            except AudioInputError as exc:
+                self.lost(str(exc))
+                self.announce(MICROPHONE_LOST.format(problem=self._problem))
+                self._problem = ""
+        return self.keyboard.listen(expect)
+
+    def close(self) -> None:
+        self.keyboard.close()

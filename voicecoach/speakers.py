@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from voicecoach.audio import EARCONS, Clip, read_wav, silence, tone, trim_trailing_silence
+from voicecoach.deadline import Stalled, within
 from voicecoach.errors import AudioOutputError
 from voicecoach.quiet import quiet_stderr
 
@@ -185,8 +186,9 @@ def find_player() -> list[str] | None:
 class AudioSpeaker:
     """Speaks through the sound card, and echoes each line as text.
 
-    If playback fails (no device, no player), it says so once on the console and carries on
-    in text, so the session never stops for want of a loudspeaker.
+    If synthesis or playback fails (no device, no player, a hung synthesiser), it says so once
+    on the console and carries on in text, so the session never stops for want of a
+    loudspeaker; every RETRY_SECONDS it quietly tries the sound again, and says when it is back.
     """
 
     def __init__(self, renderer: Pyttsx3Renderer, echo: TextIO | None = None,
@@ -197,12 +199,32 @@ class AudioSpeaker:
         self.earcons = earcons
         self.audio_ok = True
         self.problem = ""
-        self._process: subprocess.Popen[bytes] | None = None
+        self._retry_at = 0.0
+        self._retrying = False
+
+    RENDER_LIMIT = 15.0  # seconds; a synthesiser that takes longer has hung
+
+    RETRY_SECONDS = 10.0  # after a failure, try the sound again this often (it may come back)
 
     def say(self, text: str) -> None:
         self.console.say(text)
-        if self.audio_ok:
-            self._play(self.renderer.render(text))
+        if not self.audio_ok:
+            if time.monotonic() < self._retry_at:
+                return
+            self.audio_ok = True  # try again, quietly unless it works
+            self._retrying = True
+        try:
+            clip = within(self.RENDER_LIMIT, lambda: self.renderer.render(text),
+                          "voicecoach-speech")
+        except AudioOutputError as exc:
+            self._give_up(str(exc))
+        except Stalled:
+            self._give_up(f"speech synthesis gave nothing for {self.RENDER_LIMIT:g} seconds")
+        else:
+            self._play(clip)
+        if self._retrying and self.audio_ok:
+            self.console.say("(Audio output is back.)")
+        self._retrying = False
 
     def cue(self, name: str) -> None:
         if self.audio_ok and self.earcons and name in EARCONS:
@@ -232,8 +254,10 @@ class AudioSpeaker:
 
     def _give_up(self, reason: str) -> None:
         self.audio_ok = False
-        self.problem = reason
-        self.console.say(f"(No audio output: {reason}. Continuing in text only.)")
+        self._retry_at = time.monotonic() + self.RETRY_SECONDS
+        if not self._retrying:  # a retry that fails again says nothing new
+            self.problem = reason
+            self.console.say(f"(No audio output: {reason}. Continuing in text only.)")
 
     def close(self) -> None:
         """Nothing held open between utterances."""

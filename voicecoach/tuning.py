@@ -17,6 +17,7 @@ NON_SPEAKING_DURATION = 0.3
 PHRASE_THRESHOLD = 0.1
 LISTEN_TIMEOUT = 8.0  # seconds to wait for speech to start
 PHRASE_TIME_LIMIT = 6.0  # longest answer we record
+STALL_MARGIN = 10.0  # beyond both, a live microphone that still has not returned has stalled
 
 
 # --- Signal conditioning -------------------------------------------------------------------

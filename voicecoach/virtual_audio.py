@@ -98,6 +98,7 @@ class VirtualAudio:
     def __init__(self, folder: Path):
         self.folder = folder
         self._process: subprocess.Popen[bytes] | None = None
+        self._drains: list[subprocess.Popen[bytes]] = []
         self.env = {
             **os.environ,
             "XDG_RUNTIME_DIR": str(folder),
@@ -142,6 +143,14 @@ class VirtualAudio:
             time.sleep(0.05)
         self.pactl("set-default-sink", SPEAKER)
         self.pactl("set-default-source", MIC)
+        # A null sink nobody listens to at low latency runs in 2 s blocks, so a player waits
+        # up to 2 s for its sound to "drain"; a real sound card does not. Low-latency readers
+        # on both monitors make the sinks keep time like one.
+        self._drains = [
+            subprocess.Popen(["parec", "-d", f"{sink}.monitor", "--raw", "--latency-msec=10"],
+                             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for sink in (SPEAKER, MIC_FEED)
+        ]
 
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True,
@@ -160,6 +169,10 @@ class VirtualAudio:
                        timeout=30, capture_output=True)
 
     def stop(self) -> None:
+        for drain in self._drains:
+            drain.terminate()
+            drain.wait()
+        self._drains = []
         if self._process is not None:
             self._process.terminate()
             try:

@@ -13,6 +13,7 @@ import click
 
 from voicecoach.errors import AudioInputError, AudioOutputError
 from voicecoach.listeners import (
+    FallbackListener,
     KeyboardListener,
     Listener,
     SpeechListener,
@@ -74,25 +75,36 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
     elif text:
         listener = keyboard
     else:
+        def open_microphone() -> SpeechListener:
+            return microphone_listener(mic_device, on_listen)
+
         try:
-            listener = microphone_listener(mic_device, on_listen)
+            microphone: SpeechListener | None = open_microphone()
         except AudioInputError as exc:
-            speaker.say(f"I cannot use a microphone: {exc}. Please type your answers instead.")
-            listener = keyboard
-        else:
-            watcher = voice_watcher(listener, speaker)
-            if interactive:
-                watcher = AnyWatcher([watcher, keys])
+            speaker.say(f"I cannot use a microphone: {exc}. Please type your answers instead; "
+                        "I will listen again if a microphone appears.")
+            microphone = None
+        fallback = FallbackListener(open_microphone, keyboard, speaker.say, microphone)
+        listener = fallback
+        watcher = voice_watcher(fallback)
+        if interactive:
+            watcher = AnyWatcher([watcher, keys])
     return speaker, listener, watcher
 
 
-def voice_watcher(listener: SpeechListener, speaker: Speaker) -> VoiceWatcher:
-    """Commands from the same microphone as the answers, reported aloud if it fails."""
+def voice_watcher(microphone: FallbackListener) -> VoiceWatcher:
+    """Commands from the same microphone as the answers, while there is one.
+
+    If it fails while watching, that is printed at once and said aloud at the next question
+    (the watcher's thread must not talk over the coach).
+    """
 
     def lost(problem: str) -> None:
-        click.echo(f"({problem}; you can still type commands.)")
+        if microphone.available:
+            click.echo(f"({problem}; you can still type commands.)")
+            microphone.lost(problem)
 
-    return VoiceWatcher(listener.open_source, on_error=lost)
+    return VoiceWatcher(microphone.open_source, on_error=lost)
 
 
 def _isatty(stream: object) -> bool:

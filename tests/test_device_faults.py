@@ -1,0 +1,199 @@
+"""Device faults: a microphone that fails or stalls, speech that fails or hangs, Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from voicecoach.actions import Heard
+from voicecoach.audio import Clip
+from voicecoach.deadline import Stalled, within
+from voicecoach.errors import AudioInputError, AudioOutputError
+from voicecoach.listeners import (
+    MICROPHONE_BACK,
+    FallbackListener,
+    SpeechListener,
+)
+from voicecoach.speakers import AudioSpeaker
+
+
+def test_within_returns_raises_or_gives_up() -> None:
+    assert within(1, lambda: 42) == 42
+    with pytest.raises(ValueError):
+        within(1, lambda: int("x"))
+    never = threading.Event()
+    start = time.monotonic()
+    with pytest.raises(Stalled):
+        within(0.2, never.wait)
+    assert time.monotonic() - start < 1
+
+
+class FlakyMicrophone:
+    """Answers "no" until told to fail."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def listen(self, expect: str) -> Heard:
+        if self.broken:
+            raise AudioInputError("cannot read the microphone: unplugged")
+        return Heard("no", "no")
+
+    def open_source(self) -> object:
+        raise AssertionError("not used here")
+
+    def close(self) -> None:
+        pass
+
+
+class TypedAnswers:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def listen(self, expect: str) -> Heard:
+        self.count += 1
+        return Heard("yes", "yes")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failed_microphone_is_announced_the_keyboard_takes_over_and_it_comes_back() -> None:
+    now = [0.0]
+    microphone = FlakyMicrophone()
+    plugged_in = [False]
+
+    def reopen() -> FlakyMicrophone:
+        if not plugged_in[0]:
+            raise AudioInputError("no microphone was found")
+        return FlakyMicrophone()
+
+    said: list[str] = []
+    keys = TypedAnswers()
+    listener = FallbackListener(reopen, keys, said.append, microphone,  # type: ignore[arg-type]
+                                retry_seconds=5, clock=lambda: now[0])
+    assert listener.listen("answer").value == "no"  # by voice
+    microphone.broken = True
+    assert listener.listen("answer").value == "yes"  # typed, after saying why
+    assert said == ["I can no longer hear the microphone: cannot read the microphone: "
+                    "unplugged. Please type your answers for now; I will listen again as soon "
+                    "as it is back."]
+    now[0] = 6.0
+    assert listener.listen("answer").value == "yes"  # tried, still not there: typed
+    assert len(said) == 1 and keys.count == 2
+    plugged_in[0] = True
+    now[0] = 8.0
+    assert listener.listen("answer").value == "yes"  # too soon to try again
+    now[0] = 12.0
+    assert listener.listen("answer").value == "no"  # back, and said so
+    assert said[-1] == MICROPHONE_BACK and keys.count == 3
+
+
+def test_the_command_watcher_losing_the_microphone_is_said_at_the_next_question() -> None:
+    keys = TypedAnswers()
+    said: list[str] = []
+    listener = FallbackListener(lambda: FlakyMicrophone(), keys, said.append,  # type: ignore
+                                FlakyMicrophone(), retry_seconds=60, clock=lambda: 0.0)
+    listener.lost("listening for commands stopped: device gone")
+    assert not listener.available and said == []  # not from the watcher's thread
+    assert listener.listen("answer").value == "yes"
+    assert said[0].startswith("I can no longer hear the microphone: listening for commands")
+
+
+class StalledStream:
+    def read(self, frames: int, exception_on_overflow: bool = True) -> bytes:
+        threading.Event().wait()  # never returns, like a wedged device
+        return b""
+
+
+class StalledSource:
+    SAMPLE_RATE, SAMPLE_WIDTH, CHUNK = 16000, 2, 1024
+    stream = StalledStream()
+
+    def __enter__(self) -> StalledSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_a_stalled_microphone_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("voicecoach.listeners.PHRASE_TIME_LIMIT", 0.5)
+    monkeypatch.setattr("voicecoach.listeners.STALL_MARGIN", 0.5)
+    listener = SpeechListener(StalledSource, calibrate=True, timeout=0.5)
+    listener._calibrated = True
+    start = time.monotonic()
+    with pytest.raises(AudioInputError, match="gave no sound"):
+        listener.listen("answer")
+    assert time.monotonic() - start < 3
+
+
+class BrokenRenderer:
+    def __init__(self, hang: bool = False) -> None:
+        self.hang = hang
+
+    def render(self, text: str) -> Clip:
+        if self.hang:
+            threading.Event().wait(5)
+        raise AudioOutputError("speech synthesis produced no audio: the file was empty")
+
+    def adjust(self, command: str) -> str:
+        return ""
+
+
+@pytest.mark.parametrize("hang", [False, True])
+def test_speech_that_fails_or_hangs_falls_back_to_text(hang: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AudioSpeaker, "RENDER_LIMIT", 0.3)
+    out = io.StringIO()
+    speaker = AudioSpeaker(BrokenRenderer(hang), echo=out, player=["true"])  # type: ignore
+    speaker.say("Hello.")
+    speaker.say("Are you under sixteen?")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Hello."
+    assert lines[1].startswith("(No audio output: ") and "Continuing in text only" in lines[1]
+    assert lines[2] == "Are you under sixteen?" and len(lines) == 3  # said once, text goes on
+
+
+def test_sound_that_comes_back_is_used_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    renderer = BrokenRenderer()
+    speaker = AudioSpeaker(renderer, echo=out, player=["true"])  # type: ignore[arg-type]
+    speaker.say("One.")
+    monkeypatch.setattr(AudioSpeaker, "RETRY_SECONDS", 0.0)
+    speaker._retry_at = 0.0
+    renderer.render = lambda text: Clip(bytes(320), 16000)  # type: ignore[method-assign]
+    speaker.say("Two.")
+    assert out.getvalue().splitlines()[-1] == "(Audio output is back.)"
+    assert speaker.audio_ok
+
+
+def test_ctrl_c_ends_with_a_goodbye_and_the_session_kept_as_interrupted(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "start", "--text", "--transcript", str(transcript)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=os.environ.copy())
+    deadline = time.monotonic() + 20
+    while not (transcript.exists() and '"ask"' in transcript.read_text()):
+        assert time.monotonic() < deadline, "no question was asked"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert "Traceback" not in err, err
+    assert out.rstrip().endswith("Stopping here, as you asked. Goodbye.")
+    lines = [json.loads(x) for x in transcript.read_text().splitlines()]
+    assert lines[-1]["text"] == "interrupted (Ctrl-C)"
+    history = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--json"],
+                             capture_output=True, text=True, check=True)
+    assert json.loads(history.stdout)[-1]["ended"] == "interrupted"
