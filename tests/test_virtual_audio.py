@@ -24,12 +24,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from shared import SPEECH, clips
+from shared import SPEECH
 from spoken import SentenceChooser, sentences
 
-from voicecoach.audio import Clip, frame_levels, read_wav
-from voicecoach.listeners import hear_wav
-from voicecoach.virtual_audio import SpokenRun, VirtualAudio, missing_tools, run_spoken_session
+from voicecoach.virtual_audio import (
+    VALUES,
+    SpokenRun,
+    VirtualAudio,
+    answer_recordings,
+    missing_tools,
+    run_spoken_session,
+)
 
 MISSING = missing_tools()
 pytestmark = [
@@ -48,34 +53,12 @@ routines:
       - exercise: adductor_opener_squat
         dose: {hold: 5}
 """
-VALUES = {"yes": "yes", "no": "no", "one": "1"}
-
-
-def spoken_part(wav: Path, folder: Path, margin: float = 0.15) -> Path:
-    """The recording without the quiet before and after the word (but `margin` of it): the
-    recordings are one-second cuts, and a person answering would not wait that long."""
-    clip = read_wav(wav.read_bytes())
-    levels = frame_levels(clip.pcm, clip.rate, 0.01)
-    loud = [i for i, level in enumerate(levels) if level >= 0.1 * max(levels)]
-    first = max(0, int((loud[0] * 0.01 - margin) * clip.rate))
-    last = min(len(clip.pcm) // 2, int(((loud[-1] + 1) * 0.01 + margin) * clip.rate))
-    out = folder / f"{wav.parent.name}-{wav.name}"
-    out.write_bytes(Clip(clip.pcm[2 * first: 2 * last], clip.rate).to_wav())
-    return out
 
 
 def recordings(word: str, expect: str, count: int, folder: Path) -> list[Path]:
     """Real recordings of `word` that the decoder hears right on their own: this test is about
     the audio path, not about recognition (tests/test_hearing.py measures that)."""
-    right = []
-    for path in clips(word, 40):
-        trimmed = spoken_part(path, folder)
-        if hear_wav(trimmed, expect).value == VALUES[word]:
-            right.append(trimmed)
-            if len(right) == count:
-                break
-    assert len(right) >= count, f"only {len(right)} recordings of {word!r} are heard right"
-    return right[:count]
+    return answer_recordings(SPEECH, word, expect, count, folder)
 
 
 class Answerer:

@@ -256,12 +256,13 @@ def _loud_runs(pcm: bytes, threshold: float, window: float = 0.01,
 def run_spoken_session(audio: VirtualAudio, args: list[str],
                        answer: Callable[[str, str], Path], *, env: dict[str, str],
                        transcript: Path, reaction: float = 0.3,
-                       timeout: float = 180.0) -> SpokenRun:
+                       timeout: float = 180.0, stop_after: int | None = None) -> SpokenRun:
     """Run `voicecoach start ARGS` on the virtual devices, answering each question aloud.
 
     Whenever voicecoach's transcript says it is listening, `answer(question, expect)` picks a
     WAV, which is played into the microphone after `reaction` seconds (a person's reaction to
-    the earcon). The loudspeaker and the microphone are recorded throughout.
+    the earcon). The loudspeaker and the microphone are recorded throughout. With
+    `stop_after`, the session is ended 4 s after that many answers (time for the next prompt).
     """
     speaker = audio.record(f"{SPEAKER}.monitor")
     microphone = audio.record(f"{MIC_FEED}.monitor")
@@ -296,6 +297,11 @@ def run_spoken_session(audio: VirtualAudio, args: list[str],
                     answers.append(Answer(question, expect, wav, (begin, time.monotonic())))
             if finished and not new:
                 break
+            if stop_after is not None and len(answers) >= stop_after and \
+                    time.monotonic() > answers[stop_after - 1].played[1] + 4.0:
+                process.terminate()
+                process.wait()
+                stop_after = None
             if time.monotonic() - started > timeout:
                 process.kill()
                 raise VirtualAudioError(f"the session did not end within {timeout:.0f} s")
@@ -323,3 +329,43 @@ def _read_lines(path: Path) -> list[dict[str, object]]:
         return []
     complete = text[: text.rfind("\n") + 1]
     return [json.loads(line) for line in complete.splitlines() if line.strip()]
+
+
+VALUES = {"yes": "yes", "no": "no", "zero": "0", "one": "1", "two": "2", "three": "3",
+          "stop": "stop"}
+
+
+def spoken_part(wav: Path, folder: Path, margin: float = 0.15) -> Path:
+    """A copy of a recording without the quiet before and after the word (but `margin` of
+    it): the shared recordings are one-second cuts, and a person answering would not wait."""
+    from voicecoach.audio import read_wav
+
+    clip = read_wav(wav.read_bytes())
+    levels = frame_levels(clip.pcm, clip.rate, 0.01)
+    loud = [i for i, level in enumerate(levels) if level >= 0.1 * max(levels)]
+    first = max(0, int((loud[0] * 0.01 - margin) * clip.rate))
+    last = min(len(clip.pcm) // 2, int(((loud[-1] + 1) * 0.01 + margin) * clip.rate))
+    out = folder / f"{wav.parent.name}-{wav.name}"
+    out.write_bytes(Clip(clip.pcm[2 * first: 2 * last], clip.rate).to_wav())
+    return out
+
+
+def answer_recordings(speech: Path, word: str, expect: str, count: int, folder: Path,
+                      skip: int = 0) -> list[Path]:
+    """`count` real recordings of `word` (from a folder with a MANIFEST.tsv) that the decoder
+    hears right on their own, trimmed: for measuring the audio path, not recognition."""
+    import csv
+
+    from voicecoach.listeners import hear_wav
+
+    with open(speech / "MANIFEST.tsv", newline="") as f:
+        paths = sorted(speech / r["path"] for r in csv.DictReader(f, delimiter="\t")
+                       if r["word"] == word)
+    right = []
+    for path in paths[skip:]:
+        trimmed = spoken_part(path, folder)
+        if hear_wav(trimmed, expect).value == VALUES[word]:
+            right.append(trimmed)
+            if len(right) == count:
+                return right
+    raise VirtualAudioError(f"only {len(right)} recordings of {word!r} are heard right")
