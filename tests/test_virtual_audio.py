@@ -366,3 +366,32 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
     assert "The microphone is back. You can answer by voice again." in text
     assert "(Audio output is back.)" in text
     assert "Traceback" not in text
+
+
+WATCH_SCRIPT = """
+import sys, time
+from voicecoach.listeners import FallbackListener, KeyboardListener, microphone_listener
+from voicecoach.wiring import voice_watcher
+microphone = FallbackListener(microphone_listener, KeyboardListener(), print,
+                              microphone_listener())
+watcher = voice_watcher(microphone)
+watcher.start()
+print("watching", flush=True)
+heard = watcher.next_command(20)
+watcher.stop()
+print("heard", heard.value if heard else None, flush=True)
+"""
+
+
+def test_commands_are_heard_through_the_real_microphone_path(tmp_path: Path) -> None:
+    """The hands-free command watcher, as a session wires it, on the virtual microphone."""
+    stop = recordings("stop", "command", 1, tmp_path)[0]
+    with VirtualAudio(tmp_path / "pulse") as audio:
+        process = subprocess.Popen([sys.executable, "-c", WATCH_SCRIPT], env=audio.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "watching"
+        time.sleep(1.0)
+        audio.say_into_microphone(stop)
+        out, err = process.communicate(timeout=30)
+    assert out.strip() == "heard stop", out + err
