@@ -177,7 +177,13 @@ def test_sound_that_comes_back_is_used_again(monkeypatch: pytest.MonkeyPatch) ->
     assert speaker.audio_ok
 
 
-def test_ctrl_c_ends_with_a_goodbye_and_the_session_kept_as_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code", "words", "event"), [
+    (signal.SIGINT, 130, "Stopping here, as you asked. Goodbye.", "interrupted (Ctrl-C)"),
+    (signal.SIGTERM, 143, "I have been asked to close, so the session stops here. Goodbye.",
+     "terminated (SIGTERM)"),
+])
+def test_ctrl_c_or_sigterm_end_with_a_goodbye_and_the_session_kept_as_interrupted(
+        tmp_path: Path, sig: int, code: int, words: str, event: str) -> None:
     transcript = tmp_path / "t.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", "voicecoach", "start", "--text", "--transcript", str(transcript)],
@@ -187,13 +193,13 @@ def test_ctrl_c_ends_with_a_goodbye_and_the_session_kept_as_interrupted(tmp_path
     while not (transcript.exists() and '"ask"' in transcript.read_text()):
         assert time.monotonic() < deadline, "no question was asked"
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     out, err = process.communicate(timeout=20)
-    assert process.returncode == 130
+    assert process.returncode == code
     assert "Traceback" not in err, err
-    assert out.rstrip().endswith("Stopping here, as you asked. Goodbye.")
+    assert out.rstrip().endswith(words)
     lines = [json.loads(x) for x in transcript.read_text().splitlines()]
-    assert lines[-1]["text"] == "interrupted (Ctrl-C)"
+    assert lines[-1]["text"] == event
     history = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--json"],
                              capture_output=True, text=True, check=True)
     assert json.loads(history.stdout)[-1]["ended"] == "interrupted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -152,6 +153,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record, closing)
     transcript.write("event", f"session started: routine {routine.id}")
     ended = "interrupted"
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         due = keeper.full_screening_due(SCREENING_DAYS)
         step, offer = keeper.progression(routine.id)
@@ -165,8 +167,12 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         sys.exit(int(ExitCode.INPUT_ENDED))
     except KeyboardInterrupt:
         transcript.write("event", "interrupted (Ctrl-C)")
-        say_goodbye(speaker)
+        say_goodbye(speaker, GOODBYE)
         sys.exit(int(ExitCode.INTERRUPTED))
+    except Terminated:
+        transcript.write("event", "terminated (SIGTERM)")
+        say_goodbye(speaker, CLOSING_DOWN)
+        sys.exit(int(ExitCode.TERMINATED))
     except VoicecoachError as exc:
         raise CliError(exc) from None
     finally:
@@ -180,17 +186,26 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
 
 
 GOODBYE = "Stopping here, as you asked. Goodbye."
+CLOSING_DOWN = "I have been asked to close, so the session stops here. Goodbye."
 GOODBYE_LIMIT = 5.0  # seconds: a goodbye that cannot be said by then is only printed
 
 
-def say_goodbye(speaker: Speaker) -> None:
-    """After Ctrl-C: a spoken goodbye where the speaker can, printed where it cannot; a second
-    Ctrl-C, or a speaker that hangs, cuts it short."""
+class Terminated(Exception):
+    """SIGTERM arrived (the system shutting down, a service manager stopping us)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def say_goodbye(speaker: Speaker, words: str) -> None:
+    """After Ctrl-C or SIGTERM: a spoken goodbye where the speaker can, printed where it
+    cannot; a second Ctrl-C, or a speaker that hangs, cuts it short."""
     print(file=sys.stdout, flush=True)  # off the "^C" line
     try:
-        within(GOODBYE_LIMIT, lambda: speaker.say(GOODBYE), "voicecoach-goodbye")
-    except (KeyboardInterrupt, Stalled, VoicecoachError, OSError):
-        click.echo(GOODBYE)
+        within(GOODBYE_LIMIT, lambda: speaker.say(words), "voicecoach-goodbye")
+    except (KeyboardInterrupt, Terminated, Stalled, VoicecoachError, OSError):
+        click.echo(words)
 
 
 def _summary(outcome: Outcome) -> None:

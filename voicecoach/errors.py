@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     CONTENT = 3
     INPUT_ENDED = 4
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class VoicecoachError(Exception):
