@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.shared import content, drive, said
-from voicecoach.actions import Ask
+from voicecoach.actions import Ask, Outcome
 from voicecoach.session import run_session
+from voicecoach.words import number_words
 
 C = content()
 ROUTINE = C.routines[C.default_routine]
@@ -179,3 +180,31 @@ def test_a_change_or_an_unclear_answer_brings_back_every_question(answer):
     asks = [a.text for a in actions if isinstance(a, Ask)]
     assert CHANGED_QUESTION in asks[0]
     assert len([a for a in asks if CHANGED_QUESTION not in a]) == len(QUESTIONS) + 2
+
+
+def rating(replies: list[str | None]) -> tuple[int | None, list[object]]:
+    from voicecoach.session import ask_pain
+
+    value: list[int | None] = []
+
+    def script():
+        value.append((yield from ask_pain("How much pain?", confirm=True)))
+        return Outcome(ended="finished")
+
+    _, actions = drive(script(), replies)
+    return value[0], actions
+
+
+@pytest.mark.parametrize(("replies", "expected", "asked"), [
+    (["3", "yes"], 3, 2),  # read back, confirmed
+    (["8", "no", "3"], 3, 3),  # misheard: said again, and taken without a second read-back
+    (["3", None, None, None], 3, 4),  # an unclear reply to the read-back keeps the rating
+    (["8", "no", None, None, None], None, 5),  # the second try not understood: left out
+])
+def test_spoken_pain_ratings_are_read_back(replies, expected, asked):
+    value, actions = rating(replies)
+    asks = [a.text for a in actions if isinstance(a, Ask)]
+    assert value == expected and len(asks) == asked
+    assert asks[1].startswith("I heard ")
+    if expected is not None:
+        assert said(actions)[-1] == f"Thank you, {number_words(expected)}."

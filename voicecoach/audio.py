@@ -90,7 +90,7 @@ def silence(seconds: float, rate: int) -> Clip:
     return Clip(bytes(2 * int(seconds * rate)), rate)
 
 
-def tone(freqs: tuple[float, ...], seconds: float = 0.12, rate: int = 22050) -> Clip:
+def tone(freqs: tuple[float, ...], seconds: float = 0.09, rate: int = 22050) -> Clip:
     """A short, soft earcon: one tone per frequency in turn, with gentle fades."""
     samples = array("h")
     n = int(seconds * rate)

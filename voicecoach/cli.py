@@ -21,7 +21,7 @@ from voicecoach.history import DATA_DIR_VARIABLE, HistoryError, as_json, open_hi
 from voicecoach.history_keeper import HistoryKeeper
 from voicecoach.history_summary import as_csv, summary_sentences
 from voicecoach.history_table import history_table
-from voicecoach.listeners import hear_wav
+from voicecoach.listeners import FallbackListener, hear_wav
 from voicecoach.model import Content
 from voicecoach.progress import routine_at
 from voicecoach.session import SCREENING_DAYS, run_session
@@ -159,7 +159,8 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         step, offer = keeper.progression(routine.id)
         outcome = coach.run(run_session(
             content.triage, routine_at(routine, step), content.exercises, full_screening_due=due,
-            brief=brief or settings.verbosity == "brief", offer_progress=offer))
+            brief=brief or settings.verbosity == "brief", offer_progress=offer,
+            confirm_ratings=isinstance(listener, FallbackListener)))
         ended = outcome.ended
     except InputEnded:
         ended = "input_ended"

@@ -81,11 +81,13 @@ def run_session(
     full_screening_due: bool = True,
     brief: bool = False,
     offer_progress: bool = False,
+    confirm_ratings: bool = False,
 ) -> Script:
     """A whole session: welcome, limits, triage, pain check, routine, pain check, close.
 
     When a full screening is not due (one was done in the last SCREENING_DAYS days), only the
-    every-session groups are asked, unless the person says something has changed.
+    every-session groups are asked, unless the person says something has changed. With
+    `confirm_ratings` (spoken answers), each pain rating is read back and confirmed.
     """
     outcome = Outcome(ended="finished")
     exercises = exercises or {s.exercise.id: s.exercise for s in routine.steps}
@@ -132,7 +134,7 @@ def run_session(
                 "or physiotherapist which exercises are right for you. Goodbye."
             )
             return outcome
-        outcome.pain_before = yield from ask_pain(PAIN_QUESTION)
+        outcome.pain_before = yield from ask_pain(PAIN_QUESTION, confirm_ratings)
         if outcome.pain_before is not None:
             yield Record("pain", "before", str(outcome.pain_before))
         yield Say(routine.intro)
@@ -160,7 +162,8 @@ def run_session(
         yield Watch(False)
         yield Say("That was the last exercise.")
         outcome.pain_after = yield from ask_pain(
-            "One last question. From zero to ten, how much pain do you have now?"
+            "One last question. From zero to ten, how much pain do you have now?",
+            confirm_ratings,
         )
         if outcome.pain_after is not None:
             yield Record("pain", "after", str(outcome.pain_after))
@@ -352,13 +355,26 @@ def ask_yes_no(text: str) -> Generator[Ask, Heard, Answer | None]:
     return Answer(value) if value in ("yes", "no") else None
 
 
-def ask_pain(text: str) -> Generator[Ask | Say, Heard, int | None]:
-    """Ask for a pain rating from 0 to 10; None (and say so) if not understood."""
-    value = yield from _ask(text, "number", "Please say a number from zero to ten.")
-    if value is None or not value.isdigit():
-        yield Say("I did not catch a number, so I will leave the pain score out this time.")
-        return None
-    yield Say(f"Thank you, {number_words(int(value))}.")
+def ask_pain(text: str, confirm: bool = False) -> Generator[Ask | Say, Heard, int | None]:
+    """Ask for a pain rating from 0 to 10; None (and say so) if not understood.
+
+    With `confirm`, the rating is read back as a yes/no question: spoken numbers are misheard
+    far more often than yes and no (one in ten real recordings heard as another number, see
+    scripts/bench_hearing.py). "No" asks for the number once more; an unclear reply keeps it.
+    """
+    for attempt in range(2 if confirm else 1):
+        value = yield from _ask(text, "number", "Please say a number from zero to ten.")
+        if value is None or not value.isdigit():
+            yield Say("I did not catch a number, so I will leave the pain score out this time.")
+            return None
+        words = number_words(int(value))
+        if not confirm or attempt == 1:
+            break
+        right = yield from ask_yes_no(f"I heard {words}. Is that right?")
+        if right is not Answer.NO:
+            break
+        text = "Sorry. Please say your pain again, a number from zero to ten."
+    yield Say(f"Thank you, {words}.")
     return int(value)
 
 
