@@ -24,11 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.virtual_audio import (  # noqa: E402
-    VirtualAudio,
-    answer_recordings,
-    run_spoken_session,
-)
+from voicecoach.spoken_session import answer_recordings, run_spoken_session  # noqa: E402
+from voicecoach.virtual_audio import VirtualAudio  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 

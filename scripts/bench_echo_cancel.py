@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from voicecoach.audio import Clip, frame_levels  # noqa: E402
 from voicecoach.speakers import Pyttsx3Renderer  # noqa: E402
-from voicecoach.virtual_audio import VirtualAudio, answer_recordings  # noqa: E402
+from voicecoach.spoken_session import answer_recordings  # noqa: E402
+from voicecoach.virtual_audio import VirtualAudio  # noqa: E402
 from voicecoach.watchers import CHUNK, CommandSpotter, SelfHearing  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"

@@ -35,6 +35,7 @@ def test_within_returns_raises_or_gives_up() -> None:
     with pytest.raises(Stalled):
         within(0.2, never.wait)
     assert time.monotonic() - start < 1
+    never.set()  # let the helper thread end
 
 
 class FlakyMicrophone:
@@ -111,7 +112,7 @@ def test_the_command_watcher_losing_the_microphone_is_said_at_the_next_question(
 
 class StalledStream:
     def read(self, frames: int, exception_on_overflow: bool = True) -> bytes:
-        threading.Event().wait()  # never returns, like a wedged device
+        threading.Event().wait(20)  # returns far too late, like a wedged device
         return b""
 
 
@@ -143,7 +144,7 @@ class BrokenRenderer:
 
     def render(self, text: str) -> Clip:
         if self.hang:
-            threading.Event().wait(5)
+            threading.Event().wait(2)
         raise AudioOutputError("speech synthesis produced no audio: the file was empty")
 
     def adjust(self, command: str) -> str:

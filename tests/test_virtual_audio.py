@@ -27,14 +27,13 @@ import pytest
 from shared import SPEECH
 from spoken import SentenceChooser, sentences
 
-from voicecoach.virtual_audio import (
+from voicecoach.spoken_session import (
     VALUES,
     SpokenRun,
-    VirtualAudio,
     answer_recordings,
-    missing_tools,
     run_spoken_session,
 )
+from voicecoach.virtual_audio import VirtualAudio, missing_tools
 
 MISSING = missing_tools()
 pytestmark = [
