@@ -31,6 +31,7 @@ from voicecoach.spoken_session import (
     VALUES,
     SpokenRun,
     answer_recordings,
+    read_transcript,
     run_spoken_session,
 )
 from voicecoach.virtual_audio import VirtualAudio, missing_tools
@@ -97,10 +98,12 @@ def typed_session(args: list[str], rule, env: dict[str, str], transcript: Path) 
         env={**os.environ, **env})
     assert process.stdin is not None
     answered = 0
+    deadline = time.monotonic() + 60
     while process.poll() is None:
-        lines = [json.loads(x) for x in transcript.read_text().splitlines()] \
-            if transcript.exists() else []
-        asks = [x for x in lines if x["kind"] == "ask"]
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("the typed session did not end within a minute")
+        asks = [x for x in read_transcript(transcript) if x["kind"] == "ask"]
         for ask in asks[answered:]:
             word = rule(ask["text"], ask["expect"])
             process.stdin.write({"one": "1"}.get(word, word) + "\n")
@@ -322,8 +325,7 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
     def wait_for(kind: str, text: str, after: int, limit: float = 60) -> int:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            lines = [json.loads(x) for x in transcript.read_text().splitlines()] \
-                if transcript.exists() else []
+            lines = read_transcript(transcript)
             for i, line in enumerate(lines[after:], after):
                 if line["kind"] == kind and text in line["text"]:
                     return i + 1
@@ -336,7 +338,9 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
         seen = wait_for("heard", "", seen)
         audio.stop()  # the sound server goes away
         seen = wait_for("ask", "main pain", seen)
+        deadline = time.monotonic() + 30
         while "Please type your answers" not in "".join(output):
+            assert time.monotonic() < deadline, "".join(output)
             time.sleep(0.05)
         process.stdin.write("yes\n")  # typed: the main pain is in the back
         process.stdin.flush()
@@ -352,7 +356,7 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
             seen = wait_for("event", "listening", seen)
             audio.say_into_microphone(clip)
             seen = wait_for("heard", "", seen)
-            voice.append(json.loads(transcript.read_text().splitlines()[seen - 1])["value"])
+            voice.append(read_transcript(transcript)[seen - 1]["value"])
             if "(Audio output is back.)" in "".join(output) and "no" in voice:
                 break
         assert "no" in voice and "yes" not in voice, voice
@@ -371,7 +375,6 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
 
 
 WATCH_SCRIPT = """
-import sys, time
 from voicecoach.listeners import FallbackListener, KeyboardListener, microphone_listener
 from voicecoach.wiring import voice_watcher
 microphone = FallbackListener(microphone_listener, KeyboardListener(), print,

@@ -8,12 +8,15 @@ path a session's answers take.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from voicecoach.audio import Clip, frame_levels
+from voicecoach.deadline import Stalled, within
+from voicecoach.devices import Device, list_devices
+from voicecoach.errors import AudioInputError, VoicecoachError
+from voicecoach.quiet import quiet_stderr
 from voicecoach.recognizer import SAMPLE_RATE
 from voicecoach.tuning import ENERGY_FLOOR
 
@@ -24,19 +27,6 @@ TEST_PHRASE = ("This is voicecoach, checking the loudspeaker and the microphone.
                "After the tone, please say yes.")
 CLIPPED_SHARE = 0.001  # more than 0.1% of samples at full scale: the input gain is too high
 FULL_SCALE = 32767
-
-
-@dataclass
-class Device:
-    """One PortAudio device."""
-
-    index: int
-    name: str
-    inputs: int
-    outputs: int
-    default_rate: float
-    default_input: bool = False
-    default_output: bool = False
 
 
 @dataclass
@@ -152,94 +142,50 @@ def portaudio_problem(exc: BaseException) -> Problem:
                    "device with --mic-device")
 
 
-def list_devices() -> list[Device]:
-    """Every PortAudio device; raises DeviceError when PortAudio is missing."""
-    try:
-        import pyaudio
-    except ImportError:
-        raise DeviceError(Problem(
-            "PortAudio (PyAudio) is not installed, so no microphone can be used",
-            "run ./scripts/setup (it installs portaudio19-dev and PyAudio)")) from None
-    from voicecoach.quiet import quiet_stderr
-
-    with quiet_stderr():
-        audio = pyaudio.PyAudio()
-        try:
-            default_in = _default(audio.get_default_input_device_info)
-            default_out = _default(audio.get_default_output_device_info)
-            devices = []
-            for i in range(audio.get_device_count()):
-                info = audio.get_device_info_by_index(i)
-                devices.append(Device(
-                    i, str(info.get("name")), int(info.get("maxInputChannels", 0)),
-                    int(info.get("maxOutputChannels", 0)),
-                    float(info.get("defaultSampleRate", 0)), i == default_in, i == default_out))
-        finally:
-            audio.terminate()
-    return devices
-
-
-def _default(lookup: Callable[[], dict[str, object]]) -> int | None:
-    try:
-        return int(lookup()["index"])  # type: ignore[call-overload]
-    except (OSError, KeyError, TypeError, ValueError):
-        return None
-
-
 def record(device: int | None, seconds: float, timeout: float) -> Clip:
     """`seconds` of 16 kHz mono from the microphone; DeviceError if it cannot, or stalls."""
     import pyaudio
 
-    from voicecoach.quiet import quiet_stderr
-
-    result: list[Clip] = []
-    failure: list[BaseException] = []
-
-    def capture() -> None:
+    def capture() -> Clip:
+        with quiet_stderr():
+            audio = pyaudio.PyAudio()
         try:
             with quiet_stderr():
-                audio = pyaudio.PyAudio()
-            try:
-                with quiet_stderr():
-                    stream = audio.open(format=pyaudio.paInt16, channels=1, rate=SAMPLE_RATE,
-                                        input=True, input_device_index=device,
-                                        frames_per_buffer=1024)
-                chunks = [stream.read(1024, exception_on_overflow=False)
-                          for _ in range(int(seconds * SAMPLE_RATE / 1024))]
-                stream.stop_stream()
-                stream.close()
-                result.append(Clip(b"".join(chunks), SAMPLE_RATE))
-            finally:
-                audio.terminate()
-        except Exception as exc:  # PortAudio raises OSError, ValueError...
-            failure.append(exc)
+                stream = audio.open(format=pyaudio.paInt16, channels=1, rate=SAMPLE_RATE,
+                                    input=True, input_device_index=device,
+                                    frames_per_buffer=1024)
+            chunks = [stream.read(1024, exception_on_overflow=False)
+                      for _ in range(int(seconds * SAMPLE_RATE / 1024))]
+            stream.stop_stream()
+            stream.close()
+            return Clip(b"".join(chunks), SAMPLE_RATE)
+        finally:
+            audio.terminate()
 
-    worker = threading.Thread(target=capture, name="voicecoach-check", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if failure:
-        raise DeviceError(portaudio_problem(failure[0]))
-    if not result:
+    try:
+        return within(timeout, capture, "voicecoach-check")
+    except Stalled:
         raise DeviceError(Problem(
             f"the microphone gave no sound for {timeout:.0f} seconds: it has stalled",
             "unplug it and plug it in again, or restart the sound server "
-            "(systemctl --user restart pulseaudio, or pipewire)"))
-    return result[0]
+            "(systemctl --user restart pulseaudio, or pipewire)")) from None
+    except Exception as exc:  # PortAudio raises OSError, ValueError...
+        raise DeviceError(portaudio_problem(exc)) from None
 
 
 def run_check(*, mic_device: int | None, seconds: float,
               make_speaker: Callable[[], AudioSpeaker], say: Callable[[str], None]) -> Report:
     """Check output, then input; `say` prints progress (and is read by tests to know when to
     speak). Problems are collected, never raised."""
-    from voicecoach.errors import VoicecoachError
     from voicecoach.listeners import hear_wav
 
     report = Report()
     try:
         report.devices = list_devices()
         report.portaudio = True
-    except DeviceError as exc:
-        report.problems.append(exc.problem)
+    except AudioInputError as exc:
+        report.problems.append(Problem(str(exc), "./scripts/setup installs portaudio19-dev "
+                                                 "and PyAudio"))
 
     speaker: AudioSpeaker | None = None
     try:

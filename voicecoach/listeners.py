@@ -16,6 +16,7 @@ from typing import ClassVar, Protocol, TextIO
 from voicecoach.actions import Heard
 from voicecoach.audio import peak_rms, wav_as_pcm16
 from voicecoach.deadline import Stalled, within
+from voicecoach.devices import list_devices
 from voicecoach.errors import AudioInputError, InputEnded
 from voicecoach.quiet import quiet_stderr
 from voicecoach.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
@@ -124,23 +125,9 @@ class SpeechListener:
 def microphone_listener(device_index: int | None = None,
                         on_listen: Callable[[], None] | None = None) -> SpeechListener:
     """A listener on the real microphone; raises AudioInputError saying what is missing."""
-    try:
-        import pyaudio
-    except ImportError:
-        raise AudioInputError(
-            "microphone support is not installed (PyAudio); run ./scripts/setup"
-        ) from None
+    inputs = [d.index for d in list_devices() if d.inputs > 0]
     import speech_recognition as sr
 
-    with quiet_stderr():
-        audio = pyaudio.PyAudio()
-        try:
-            inputs = [
-                i for i in range(audio.get_device_count())
-                if audio.get_device_info_by_index(i).get("maxInputChannels", 0) > 0
-            ]
-        finally:
-            audio.terminate()
     if not inputs:
         raise AudioInputError("no microphone was found")
     if device_index is not None and device_index not in inputs:
@@ -294,9 +281,7 @@ class FallbackListener:
         return microphone.open_source()
 
     def listen(self, expect: str) -> Heard:
-        if self._problem:
-            self.announce(MICROPHONE_LOST.format(problem=self._problem))
-            self._problem = ""
+        self._say_if_lost()
         if self.microphone is None and self.clock() >= self._retry_at:
             try:
                 self.microphone = self.open_microphone()
@@ -309,9 +294,14 @@ class FallbackListener:
                 return self.microphone.listen(expect)
             except AudioInputError as exc:
                 self.lost(str(exc))
-                self.announce(MICROPHONE_LOST.format(problem=self._problem))
-                self._problem = ""
+                self._say_if_lost()
         return self.keyboard.listen(expect)
+
+    def _say_if_lost(self) -> None:
+        """Say once, from the session's own thread, that the microphone has gone."""
+        if self._problem:
+            self.announce(MICROPHONE_LOST.format(problem=self._problem))
+            self._problem = ""
 
     def close(self) -> None:
         self.keyboard.close()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicecoach.audio import Clip, frame_levels
+from voicecoach.audio import Clip, frame_levels, read_wav
 from voicecoach.virtual_audio import (
     MIC_FEED,
     RATE,
@@ -125,7 +125,7 @@ def run_spoken_session(audio: VirtualAudio, args: list[str],
     try:
         while True:
             finished = process.poll() is not None
-            new = _read_lines(transcript)[len(lines):]
+            new = read_transcript(transcript)[len(lines):]
             for line in new:
                 lines.append(line)
                 seen.append(time.monotonic())
@@ -165,8 +165,9 @@ def run_spoken_session(audio: VirtualAudio, args: list[str],
                      time.monotonic() - started)
 
 
-def _read_lines(path: Path) -> list[dict[str, object]]:
-    """The complete JSON lines of a transcript being written (a torn last line waits)."""
+def read_transcript(path: Path) -> list[dict[str, object]]:
+    """The complete JSON lines of a transcript being written (a torn last line waits; none
+    before the file exists)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -182,8 +183,6 @@ VALUES = {"yes": "yes", "no": "no", "zero": "0", "one": "1", "two": "2", "three"
 def spoken_part(wav: Path, folder: Path, margin: float = 0.15) -> Path:
     """A copy of a recording without the quiet before and after the word (but `margin` of
     it): the shared recordings are one-second cuts, and a person answering would not wait."""
-    from voicecoach.audio import read_wav
-
     clip = read_wav(wav.read_bytes())
     levels = frame_levels(clip.pcm, clip.rate, 0.01)
     loud = [i for i, level in enumerate(levels) if level >= 0.1 * max(levels)]
@@ -194,8 +193,8 @@ def spoken_part(wav: Path, folder: Path, margin: float = 0.15) -> Path:
     return out
 
 
-def answer_recordings(speech: Path, word: str, expect: str, count: int, folder: Path,
-                      skip: int = 0) -> list[Path]:
+def answer_recordings(speech: Path, word: str, expect: str, count: int,
+                      folder: Path) -> list[Path]:
     """`count` real recordings of `word` (from a folder with a MANIFEST.tsv) that the decoder
     hears right on their own, trimmed: for measuring the audio path, not recognition."""
     import csv
@@ -205,10 +204,8 @@ def answer_recordings(speech: Path, word: str, expect: str, count: int, folder: 
     with open(speech / "MANIFEST.tsv", newline="") as f:
         paths = sorted(speech / r["path"] for r in csv.DictReader(f, delimiter="\t")
                        if r["word"] == word)
-    from voicecoach.audio import read_wav
-
     right = []
-    for path in paths[skip:]:
+    for path in paths:
         trimmed = spoken_part(path, folder)
         clip = read_wav(trimmed.read_bytes())
         # Heard right as it is, and also quieter after a little silence: a clip that only just
