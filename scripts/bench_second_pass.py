@@ -6,6 +6,7 @@ on the real clips in ../shared/speech it prints, per condition: pocketsphinx alo
 alone, whisper only where pocketsphinx did not understand ("uncertain"), and both agreeing.
 
     python scripts/bench_second_pass.py            # every 2nd clip clean, every 6th at 10 dB
+    python scripts/bench_second_pass.py --vocab number
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_hearing import SPEECH, read_pcm, real_clips, to_wav, with_noise  # noqa: E402
+from bench_hearing import REAL_EXPECTED, SPEECH, read_pcm, real_clips, to_wav, with_noise  # noqa: E402
 
 from voicecoach.listeners import hear_wav  # noqa: E402
 from voicecoach.vocabulary import VOCABULARIES  # noqa: E402
-
-EXPECTED = {"yes": "yes", "no": "no", "stop": "stop"}
 
 
 def whisper_model():
@@ -75,9 +74,11 @@ class Tally:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--step", type=int, default=2, help="use every Nth real clip")
+    parser.add_argument("--vocab", choices=sorted(VOCABULARIES), default="answer")
     args = parser.parse_args()
     model = whisper_model()
-    vocabulary = VOCABULARIES["answer"]
+    vocabulary = VOCABULARIES[args.vocab]
+    expected = REAL_EXPECTED[args.vocab]
     tallies: dict[tuple[str, str], Tally] = {}
     whisper_ms: list[float] = []
     for index, (word, path) in enumerate(real_clips(SPEECH, args.step)):
@@ -86,7 +87,7 @@ def main() -> None:
             if snr is not None and index % 3:
                 continue
             noisy = with_noise(samples, snr, seed=index)
-            ps = hear_wav(to_wav(noisy, rate), "answer").value
+            ps = hear_wav(to_wav(noisy, rate), args.vocab).value
             text, ms = whisper_hears(model, noisy, rate)
             whisper_ms.append(ms)
             wh = vocabulary.meaning(text)
@@ -98,8 +99,8 @@ def main() -> None:
                 "both agree": ps if ps == wh else None,
             }
             for method, heard in methods.items():
-                tallies.setdefault((condition, method), Tally()).add(EXPECTED.get(word), heard)
-    print(f"answer vocabulary on ../shared/speech (every {args.step}th clip; 10 dB on every "
+                tallies.setdefault((condition, method), Tally()).add(expected.get(word), heard)
+    print(f"{args.vocab} vocabulary on ../shared/speech (every {args.step}th clip; 10 dB on every "
           f"3rd of those); whisper tiny.en int8, 1 thread: median "
           f"{statistics.median(whisper_ms):.0f} ms, p95 {np.percentile(whisper_ms, 95):.0f} ms")
     print(f"{'condition':9} {'method':24} {'n':>5} {'right':>6} {'confused':>8} {'n_oov':>6} "

@@ -122,16 +122,10 @@ class SpeechListener:
         """Sources are opened per answer; nothing stays open."""
 
 
-def microphone_listener(device_index: int | None = None,
-                        on_listen: Callable[[], None] | None = None) -> SpeechListener:
-    """A listener on the real microphone; raises AudioInputError saying what is missing."""
-    inputs = [d.index for d in list_devices() if d.inputs > 0]
+def microphone_opener(device_index: int | None = None) -> Callable[[], object]:
+    """A function that opens the real microphone as a SpeechRecognition source; it raises
+    AudioInputError when there is none (checked at each call: microphones come and go)."""
     import speech_recognition as sr
-
-    if not inputs:
-        raise AudioInputError("no microphone was found")
-    if device_index is not None and device_index not in inputs:
-        raise AudioInputError(f"device {device_index} is not a microphone; inputs: {inputs}")
 
     class QuietMicrophone(sr.Microphone):
         def __enter__(self) -> object:
@@ -139,12 +133,24 @@ def microphone_listener(device_index: int | None = None,
                 return super().__enter__()
 
     def open_source() -> object:
+        inputs = [d.index for d in list_devices() if d.inputs > 0]
+        if not inputs:
+            raise AudioInputError("no microphone was found")
+        if device_index is not None and device_index not in inputs:
+            raise AudioInputError(f"device {device_index} is not a microphone; inputs: {inputs}")
         with quiet_stderr():  # the constructor probes the devices too
             return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
                                    chunk_size=1024)
 
+    return open_source
+
+
+def microphone_listener(device_index: int | None = None,
+                        on_listen: Callable[[], None] | None = None) -> SpeechListener:
+    """A listener on the real microphone; raises AudioInputError saying what is missing."""
+    open_source = microphone_opener(device_index)
     try:
-        with quiet_stderr(), open_source():
+        with quiet_stderr(), open_source():  # type: ignore[attr-defined]
             pass  # open once now, so a device that cannot record is reported before we start
     except (OSError, AttributeError, ValueError, AssertionError) as exc:
         raise AudioInputError(f"the microphone could not be opened ({exc})") from None

@@ -55,19 +55,25 @@ def _pronunciations(decoder: object, word: str) -> set[str]:
     return found
 
 
-def choose_decoys(decoder: object, vocabulary: Vocabulary, count: int) -> list[str]:
-    """The `count` most frequent words that are neither in nor sound like the vocabulary."""
+def choose_decoys(decoder: object, vocabulary: Vocabulary, count: int,
+                  first: tuple[str, ...] = ()) -> list[str]:
+    """The words in `first` that are not whole phrases of the vocabulary (the parts of a
+    phrase, "hey" of "hey coach", are fair rivals to it), then the `count` most frequent words
+    that are neither in nor sound like the vocabulary."""
     own_words = {word for phrase in vocabulary.phrases for word in phrase.split()}
     own_sounds = set().union(*(_pronunciations(decoder, w) for w in own_words))
-    decoys = []
+    decoys = [w for w in dict.fromkeys(first)
+              if w not in vocabulary.phrases and _pronunciations(decoder, w)]
+    chosen = 0
     for word in common_words():
-        if len(decoys) >= count:
+        if chosen >= count:
             break
-        if word in own_words:
+        if word in own_words or word in decoys:
             continue
         sounds = _pronunciations(decoder, word)
         if sounds and not sounds & own_sounds:
             decoys.append(word)
+            chosen += 1
     return decoys
 
 
@@ -135,7 +141,8 @@ class GrammarDecoder:
         # dither: see NOISE_FLOOR_DB; bestpath=False: see the design notes.
         self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, dither=True,
                                 loglevel="FATAL")
-        self.decoys = choose_decoys(self._decoder, vocabulary, self.rejection.decoys)
+        self.decoys = choose_decoys(self._decoder, vocabulary, self.rejection.decoys,
+                                    self.rejection.first_decoys)
         add_phrase_words(self._decoder, vocabulary)
         self._decoder.add_jsgf_string(
             vocabulary.name, grammar(vocabulary, self.decoys, self.rejection.weight)

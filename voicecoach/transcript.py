@@ -26,12 +26,13 @@ class Transcript:
         self.start = clock.now()
 
     @classmethod
-    def open(cls, path: Path | None, clock: Clock) -> Transcript:
-        """A transcript writing to `path`, or one that writes nothing when path is None."""
+    def open(cls, path: Path | None, clock: Clock, append: bool = False) -> Transcript:
+        """A transcript writing to `path` (after what it holds, with `append`), or one that
+        writes nothing when path is None."""
         if path is None:
             return cls(None, clock)
         try:
-            return cls(path.open("w", encoding="utf-8"), clock)
+            return cls(path.open("a" if append else "w", encoding="utf-8"), clock)
         except OSError as exc:
             raise VoicecoachError(
                 f"{path}: cannot write the transcript ({exc.strerror or exc})"

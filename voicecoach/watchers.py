@@ -26,6 +26,9 @@ from voicecoach.tuning import (
     COMMAND_PREROLL,
     ECHO_TAIL,
     ENERGY_FLOOR,
+    NOISE_MARGIN,
+    NOISE_PERCENTILE,
+    NOISE_WINDOW_CHUNKS,
 )
 from voicecoach.vocabulary import VOCABULARIES
 
@@ -196,10 +199,14 @@ class Phrase:
 class Endpointer:
     """Cuts a stream of 16 kHz chunks into phrases by energy: pure, fed chunk by chunk."""
 
-    def __init__(self, threshold: float = ENERGY_FLOOR):
+    def __init__(self, threshold: float = ENERGY_FLOOR, adaptive: bool = False,
+                 max_seconds: float = COMMAND_MAX_SECONDS, preroll: float = COMMAND_PREROLL):
+        self.floor_threshold = threshold
         self.threshold = threshold
-        self._preroll: deque[bytes] = deque(maxlen=max(1, round(COMMAND_PREROLL * SAMPLE_RATE
-                                                                  / CHUNK)))
+        self.adaptive = adaptive  # raise the threshold above a steady room noise
+        self.max_seconds = max_seconds
+        self._quiet_levels: deque[float] = deque(maxlen=NOISE_WINDOW_CHUNKS)
+        self._preroll: deque[bytes] = deque(maxlen=max(1, round(preroll * SAMPLE_RATE / CHUNK)))
         self._chunks: list[bytes] = []
         self._speech_start = 0.0
         self._last_loud = 0.0
@@ -209,6 +216,13 @@ class Endpointer:
     def in_phrase(self) -> bool:
         """Whether someone is speaking now (a phrase has begun and not yet ended)."""
         return bool(self._chunks)
+
+    def _track_noise(self, quietest_frame: float) -> None:
+        """The room's noise: a low percentile of each recent chunk's quietest frame."""
+        self._quiet_levels.append(quietest_frame)
+        ordered = sorted(self._quiet_levels)
+        noise = ordered[int(len(ordered) * NOISE_PERCENTILE)]
+        self.threshold = max(self.floor_threshold, noise * NOISE_MARGIN)
 
     def reset(self) -> None:
         self._preroll.clear()
@@ -221,7 +235,10 @@ class Endpointer:
         A gated chunk (the coach was speaking) counts as silence.
         """
         seconds = len(chunk) / 2 / SAMPLE_RATE
-        loud = not gated and max(frame_levels(chunk, SAMPLE_RATE), default=0) >= self.threshold
+        levels = frame_levels(chunk, SAMPLE_RATE)
+        if self.adaptive and levels and not gated:
+            self._track_noise(min(levels))
+        loud = not gated and max(levels, default=0) >= self.threshold
         if not self._chunks:
             if not loud:
                 self._preroll.append(bytes(len(chunk)) if gated else chunk)
@@ -234,7 +251,7 @@ class Endpointer:
         if loud:
             self._last_loud = t_end
             self._loud_seconds += seconds
-        too_long = t_end - self._speech_start >= COMMAND_MAX_SECONDS
+        too_long = t_end - self._speech_start >= self.max_seconds
         if t_end - self._last_loud < COMMAND_END_SILENCE and not too_long:
             return None
         pcm = b"".join(self._chunks)

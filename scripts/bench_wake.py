@@ -1,0 +1,206 @@
+"""Benchmark the wake phrase: false wake-ups per hour on long streams of other speech, and
+how often the wake phrase is found, per voice and noise level.
+
+Everything goes through `voicecoach.wake.WakeSpotter`, the code `voicecoach serve` runs,
+fed 64 ms chunks as from a microphone.
+
+Streams of other speech (none should wake):
+  - the 1,111 real recordings in ../shared/speech, one after another with 0.5 s between them,
+    clean and with white noise 10 dB below the speech;
+  - the five seed documents read aloud by espeak-ng voices (and flite, where installed),
+    clean and at 10 dB.
+Wake phrases: "hey coach" alone and with each request, said by every espeak-ng voice (and
+flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SNR.
+
+    python scripts/bench_wake.py            # about 4 minutes on 2 cores
+    python scripts/bench_wake.py --quick    # a quarter of everything
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_hearing import VOICES, espeak, read_pcm, real_clips, with_noise  # noqa: E402
+
+from voicecoach.wake import DEFAULT_WAKE_PHRASES, WakeSpotter, wake_decoder  # noqa: E402
+from voicecoach.watchers import CHUNK  # noqa: E402
+
+SPEECH = ROOT.parent / "shared" / "speech"
+SEEDS = ROOT.parent / "shared" / "seeds"
+RATE = 16000
+WAKE_SAID = {
+    "hey coach": "wake",
+    "hey coach, start stretching": "start",
+    "hey coach, how am I doing?": "progress",
+    "hey coach, what can you do?": "help",
+    "hey coach, goodbye": "goodbye",
+}
+
+
+def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    if rate == RATE:
+        return samples.astype(np.float64)
+    n = int(len(samples) * RATE / rate)
+    return np.interp(np.arange(n) * rate / RATE, np.arange(len(samples)), samples)
+
+
+def as_pcm(samples: np.ndarray) -> bytes:
+    return np.clip(samples, -32768, 32767).astype(np.int16).tobytes()
+
+
+def flite(text: str, voice: str) -> tuple[np.ndarray, int]:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", out.name], check=True,
+                       capture_output=True)
+        return read_pcm(Path(out.name))
+
+
+def voices(quick: bool) -> list[tuple[str, object]]:
+    """(name, say(text) -> (samples, rate)) for every synthetic voice."""
+    found: list[tuple[str, object]] = [
+        (f"espeak {v} {s}", lambda text, v=v, s=s: espeak(text, v, s))
+        for v, s in (VOICES[:3] if quick else VOICES)]
+    if shutil.which("flite"):
+        for v in ("slt", "kal") if not quick else ("slt",):
+            found.append((f"flite {v}", lambda text, v=v: flite(text, v)))
+    return found
+
+
+def spot(pcm: bytes) -> tuple[list[tuple[float, str, str]], float, list[float]]:
+    """Feed a stream to a fresh spotter: (requests heard, CPU seconds, decode ms)."""
+    spotter = WakeSpotter(wake_decoder(DEFAULT_WAKE_PHRASES))
+    heard = []
+    step = CHUNK * 2
+    cpu = time.process_time()
+    for i in range(0, len(pcm) - step + 1, step):
+        request = spotter.feed(pcm[i:i + step], (i + step) / 2 / RATE)
+        if request is not None:
+            heard.append((round(request.start, 1), request.request, request.text))
+    return heard, time.process_time() - cpu, [s.ms for s in spotter.log]
+
+
+def real_stream(snr: float | None, step: int) -> tuple[str, bytes]:
+    parts = []
+    for _, path in real_clips(SPEECH, step):
+        samples, rate = read_pcm(path)
+        parts += [to_16k(samples, rate), np.zeros(RATE // 2)]
+    audio = with_noise(np.concatenate(parts), snr, seed=7)
+    return f"real recordings, {'clean' if snr is None else f'{snr} dB'}", as_pcm(audio)
+
+
+def seed_sentences() -> list[str]:
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    text = re.sub(r"https?://\S+|[#*_>|\[\]()]", " ", text)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if 20 < len(s.strip()) < 400]
+
+
+def reading_stream(voice_index: int, snr: float | None, quick: bool) -> tuple[str, bytes]:
+    name, say = voices(quick)[voice_index]
+    sentences = seed_sentences()
+    share = sentences[voice_index::len(voices(quick))][: 40 if quick else 160]
+    parts = []
+    for sentence in share:
+        samples, rate = say(sentence)
+        parts += [to_16k(samples, rate), np.zeros(RATE // 4)]
+    audio = with_noise(np.concatenate(parts), snr, seed=voice_index)
+    return f"seeds read by {name}, {'clean' if snr is None else f'{snr} dB'}", as_pcm(audio)
+
+
+def false_wakes(job: tuple[str, tuple]) -> dict[str, object]:
+    kind, args = job
+    name, pcm = real_stream(*args) if kind == "real" else reading_stream(*args)
+    heard, cpu, ms = spot(pcm)
+    seconds = len(pcm) / 2 / RATE
+    return {"name": name, "seconds": seconds, "heard": heard, "cpu": cpu, "ms": ms,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def detections(job: tuple[int, bool]) -> dict[str, object]:
+    voice_index, quick = job
+    name, say = voices(quick)[voice_index]
+    found: dict[str, list[bool]] = {}
+    missed = []
+    for k, (phrase, request) in enumerate(WAKE_SAID.items()):
+        samples, rate = say(phrase)
+        audio = np.concatenate([np.zeros(2 * RATE), to_16k(samples, rate), np.zeros(2 * RATE)])
+        for snr in (None, 20, 10, 5):
+            heard, _, _ = spot(as_pcm(with_noise(audio, snr, seed=k)))
+            ok = any(r == request for _, r, _ in heard)
+            condition = "clean" if snr is None else f"{snr} dB"
+            found.setdefault(condition, []).append(ok)
+            if not ok:
+                missed.append((condition, phrase, [t for _, _, t in heard]))
+    return {"voice": name, "found": found, "missed": missed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a quarter of everything")
+    parser.add_argument("--verbose", action="store_true", help="list every false wake-up")
+    args = parser.parse_args()
+    started = time.monotonic()
+    step = 4 if args.quick else 1
+    n_voices = len(voices(args.quick))
+    streams = [("real", (None, step)), ("real", (10, step))]
+    streams += [("read", (v, snr, args.quick)) for v in range(n_voices) for snr in (None, 10)]
+    with ProcessPoolExecutor(2) as pool:
+        wakes = list(pool.map(false_wakes, streams))
+        found = list(pool.map(detections, [(v, args.quick) for v in range(n_voices)]))
+
+    print("False wake-ups on other speech (wake phrase: hey coach)")
+    print(f"{'stream':44} {'minutes':>7} {'wakes':>5} {'per hour':>8} {'CPU %':>6}")
+    total_s = total_n = 0.0
+    all_ms: list[float] = []
+    for row in wakes:
+        n = len(row["heard"])
+        total_s += row["seconds"]
+        total_n += n
+        all_ms += row["ms"]
+        print(f"{row['name']:44} {row['seconds'] / 60:7.1f} {n:5d} "
+              f"{n / row['seconds'] * 3600:8.2f} {100 * row['cpu'] / row['seconds']:6.2f}")
+        if args.verbose:
+            for heard in row["heard"]:
+                print("    ", heard)
+    print(f"{'all':44} {total_s / 60:7.1f} {int(total_n):5d} {total_n / total_s * 3600:8.2f}")
+    print()
+    print("Wake phrase found (5 phrases per voice and condition)")
+    conditions = ["clean", "20 dB", "10 dB", "5 dB"]
+    print(f"{'voice':28} " + " ".join(f"{c:>7}" for c in conditions))
+    totals = {c: [] for c in conditions}
+    for row in found:
+        cells = []
+        for c in conditions:
+            oks = row["found"][c]
+            totals[c] += oks
+            cells.append(f"{sum(oks)}/{len(oks)}")
+        print(f"{row['voice']:28} " + " ".join(f"{c:>7}" for c in cells))
+    print(f"{'all':28} " + " ".join(f"{sum(t) / len(t):7.3f}" for t in totals.values()))
+    if args.verbose:
+        for row in found:
+            for miss in row["missed"]:
+                print("  missed", row["voice"], miss)
+    print()
+    print(f"Decoding a phrase: median {statistics.median(all_ms):.0f} ms, p95 "
+          f"{np.percentile(all_ms, 95):.0f} ms ({len(all_ms)} phrases); resident memory of a "
+          f"worker at most {max(r['rss_mb'] for r in wakes):.0f} MB")
+    print(f"Benchmark took {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

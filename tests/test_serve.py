@@ -1,0 +1,240 @@
+"""`voicecoach serve`: the waiting loop, driven by real audio through the real wake spotter.
+
+The microphone here is a fake that plays prepared 16 kHz audio (espeak-ng renderings of the
+requests, real recordings of other words) as fast as it is read, on a clock that advances by
+each chunk's length, so minutes of waiting take a second. tests/test_virtual_audio.py runs
+the command itself on virtual sound devices.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shared import SPEECH, RecordingSpeaker, have
+
+from voicecoach.audio import read_wav
+from voicecoach.errors import AudioInputError
+from voicecoach.serve import (
+    ASK_WHAT,
+    BACK_TO_WAITING,
+    HELP,
+    MICROPHONE_BACK,
+    NO_HISTORY,
+    NOT_CAUGHT,
+    STARTING,
+    ServeIO,
+    Server,
+)
+from voicecoach.transcript import Transcript
+from voicecoach.wake import (
+    WakePhraseError,
+    WakeSpotter,
+    check_wake_phrase,
+    follow_up_decoder,
+    known_words,
+    wake_decoder,
+    wake_vocabulary,
+)
+
+needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
+RATE = 16000
+
+
+def speech(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
+    """espeak-ng's rendering of `text` at 16 kHz."""
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    clip = read_wav(wav)
+    samples = np.frombuffer(clip.pcm, dtype=np.int16).astype(np.float64)
+    n = int(len(samples) * RATE / clip.rate)
+    return np.interp(np.arange(n) * clip.rate / RATE, np.arange(len(samples)), samples)
+
+
+def quiet(seconds: float) -> np.ndarray:
+    return np.random.default_rng(1).normal(0, 30, int(seconds * RATE))  # a quiet room
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def now(self) -> float:
+        return self.t
+
+
+class FakeMicrophone:
+    """Each opening plays the next stretch of audio, then silence until stopped; an entry
+    that is an exception is raised at that opening instead (a microphone that is missing)."""
+
+    def __init__(self, parts: list[np.ndarray | Exception], clock: Clock,
+                 stopping: threading.Event, tail: float = 12.0):
+        self.parts = list(parts)
+        self.clock = clock
+        self.stopping = stopping
+        self.tail = tail
+        self.opened = 0
+        self.stream = self
+
+    def __call__(self) -> FakeMicrophone:
+        self.opened += 1
+        self._pcm, self._at = b"", 0
+        if self.parts:
+            part = self.parts.pop(0)
+            if isinstance(part, Exception):
+                raise part
+            self._pcm = np.clip(part, -32768, 32767).astype(np.int16).tobytes()
+        return self
+
+    def __enter__(self) -> FakeMicrophone:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def read(self, frames: int) -> bytes:
+        """The audio, then quiet; after `tail` seconds of quiet with nothing left to play,
+        the test is over."""
+        chunk = self._pcm[self._at:self._at + frames * 2]
+        self._at += frames * 2
+        self.clock.t += frames / RATE
+        if len(chunk) < frames * 2:
+            over = (self._at - len(self._pcm)) / 2 / RATE
+            if not self.parts and over > self.tail:
+                self.stopping.set()
+            chunk += quiet(frames / RATE)[: frames - len(chunk) // 2].astype(np.int16).tobytes()
+        return chunk
+
+
+@pytest.fixture(scope="module")
+def decoders():
+    return wake_decoder(("hey coach",)), follow_up_decoder()
+
+
+def server(decoders, parts, tmp_path: Path, *, once: bool = False,
+           progress: list[str] | None = None, session_status: int = 0):
+    clock = Clock()
+    stopping = threading.Event()
+    microphone = FakeMicrophone(parts, clock, stopping)
+    speaker = RecordingSpeaker()
+    sessions: list[float] = []
+    log: list[str] = []
+
+    def run_session() -> int:
+        sessions.append(clock.t)
+        return session_status
+
+    transcript = Transcript(None, clock)  # type: ignore[arg-type]
+    io = ServeIO(microphone, speaker, log.append, transcript, clock)
+    result = Server(io, WakeSpotter(decoders[0]), WakeSpotter(decoders[1]), run_session,
+                    lambda: list(progress or []), once=once, retry_seconds=0.01,
+                    stopping=stopping)
+    return result, speaker, sessions, log, microphone
+
+
+@needs_espeak
+def test_wake_phrase_with_start_runs_one_session_and_waits_again(decoders, tmp_path):
+    parts = [np.concatenate([quiet(2), speech("hey coach, start stretching"), quiet(1)])]
+    srv, speaker, sessions, log, _ = server(decoders, parts, tmp_path)
+    assert srv.serve() == 0
+    assert srv.handled == ["start"]
+    assert len(sessions) == 1
+    assert STARTING in speaker.texts
+    assert BACK_TO_WAITING.format(wake="hey coach") in speaker.texts
+    assert speaker.cues == ["understood"]
+    assert log.count("waiting for the wake phrase") == 2  # before, and again after the session
+
+
+@needs_espeak
+def test_wake_phrase_alone_asks_what_then_hears_the_request(decoders, tmp_path):
+    parts = [np.concatenate([quiet(1), speech("hey coach"), quiet(0.5)]),
+             np.concatenate([quiet(0.5), speech("how am I doing"), quiet(0.5)])]
+    srv, speaker, sessions, _, _ = server(decoders, parts, tmp_path, once=True,
+                                          progress=["You did two sessions this week."])
+    srv.serve()
+    assert srv.handled == ["progress"]
+    assert speaker.texts[1:] == [ASK_WHAT, "You did two sessions this week."]
+    assert speaker.cues == ["listen"]
+    assert sessions == []
+
+
+@needs_espeak
+def test_no_history_and_help_are_spoken(decoders, tmp_path):
+    parts = [np.concatenate([quiet(1), speech("hey coach, how am I doing"), quiet(1)]),
+             np.concatenate([quiet(1), speech("hey coach, what can you do"), quiet(1)])]
+    srv, speaker, _, _, _ = server(decoders, parts, tmp_path)
+    srv.serve()
+    assert srv.handled == ["progress", "help"]
+    assert NO_HISTORY.format(wake="hey coach") in speaker.texts
+    assert HELP.format(wake="hey coach") in speaker.texts
+
+
+@needs_espeak
+def test_silence_after_the_wake_phrase_goes_back_to_waiting(decoders, tmp_path):
+    parts = [np.concatenate([quiet(1), speech("hey coach"), quiet(0.5)])]
+    srv, speaker, sessions, _, _ = server(decoders, parts, tmp_path, once=True)
+    srv.serve()
+    assert srv.handled == ["not caught"]
+    assert speaker.texts[-1] == NOT_CAUGHT.format(wake="hey coach")
+    assert sessions == []
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_other_words_and_talk_wake_nothing(decoders, tmp_path):
+    """Real recordings of 200 other words, then espeak-ng reading a paragraph."""
+    with open(SPEECH / "MANIFEST.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))[::5]
+    stream = [quiet(1)]
+    for row in rows:
+        clip = read_wav((SPEECH / row["path"]).read_bytes())
+        stream += [np.frombuffer(clip.pcm, dtype=np.int16).astype(np.float64), quiet(0.5)]
+    if have("espeak-ng"):
+        stream.append(speech(
+            "Lie on your back with both knees bent. Hold for thirty seconds, then let go. "
+            "If the pain spreads into your leg, stop, and have it checked. Goodbye for now, "
+            "and well done, coach."))
+    srv, speaker, sessions, _, _ = server(decoders, [np.concatenate(stream)], tmp_path)
+    srv.serve()
+    assert srv.handled == []
+    assert sessions == []
+    assert len(speaker.texts) == 1  # only the greeting
+
+
+@needs_espeak
+def test_a_missing_microphone_is_said_and_retried(decoders, tmp_path):
+    parts = [AudioInputError("no microphone was found"), AudioInputError("still none"),
+             np.concatenate([quiet(1), speech("hey coach, goodbye"), quiet(1)])]
+    srv, speaker, _, log, microphone = server(decoders, parts, tmp_path, once=True)
+    srv.serve()
+    assert microphone.opened == 3
+    lost = [t for t in speaker.texts if t.startswith("I cannot hear")]
+    assert lost == ["I cannot hear: no microphone was found. I will keep trying."]  # said once
+    assert MICROPHONE_BACK.format(wake="hey coach") in speaker.texts
+    assert srv.handled == ["goodbye"]
+    assert any("microphone unavailable" in line for line in log)
+
+
+def test_wake_phrases_are_checked():
+    known = known_words()
+    assert check_wake_phrase("Hey, Coach!", known) == "hey coach"
+    with pytest.raises(WakePhraseError, match="one word"):
+        check_wake_phrase("coach", known)
+    with pytest.raises(WakePhraseError, match="does not know: zzyzx"):
+        check_wake_phrase("hey zzyzx", known)
+    vocabulary = wake_vocabulary(("hey coach", "okay coach"))
+    assert vocabulary.phrases["okay coach start stretching"] == "start"
+    assert vocabulary.phrases["hey coach"] == "wake"
+    assert "goodbye" not in vocabulary.phrases  # never without the wake phrase
+
+
+def test_wake_decoys_include_the_parts_of_the_phrase(decoders):
+    decoys = decoders[0].decoys
+    assert "hey" in decoys and "coach" in decoys and "eight" in decoys
+    assert "hey coach" not in decoys
