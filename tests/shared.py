@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 
 from voicecoach.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
@@ -19,7 +20,9 @@ SEEDS = SHARED / "seeds"
 SPEECH = SHARED / "speech"
 
 
+@cache
 def content() -> Content:
+    """The shipped content, loaded once (it is frozen; tests that change it load their own)."""
     return load_content()
 
 

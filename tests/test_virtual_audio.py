@@ -23,10 +23,12 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from shared import SPEECH
 from spoken import SentenceChooser, sentences
 
+from voicecoach.audio import Clip, read_wav
 from voicecoach.spoken_session import (
     VALUES,
     SpokenRun,
@@ -90,6 +92,60 @@ def red_flag(question: str, expect: str) -> str:
     return "yes"  # the main pain is in the back; numbness in the saddle area; yes, that's right
 
 
+class ServeRule:
+    """For `voicecoach serve`: the wake phrase first, the red-flag answers in the session, then
+    a stretch of other talk when it waits again."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+
+    def __call__(self, question: str, expect: str) -> str:
+        if expect == "wake":
+            self.waits += 1
+            return "wake" if self.waits == 1 else "talk"
+        return red_flag(question, expect)
+
+
+def wake_recording(folder: Path) -> Path:
+    """"Hey coach, start stretching" in an espeak-ng voice unlike the coach's, checked to be
+    heard on its own (this test is about the service and the audio path)."""
+    from voicecoach.wake import WakeSpotter, wake_decoder
+    from voicecoach.watchers import CHUNK
+
+    path = folder / "wake.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us+m3", "-s", "150", "-w", str(path),
+                    "hey coach, start stretching"], check=True)
+    clip = read_wav(path.read_bytes())
+    pcm = resampled(clip, 16000) + bytes(32000)
+    spotter = WakeSpotter(wake_decoder(("hey coach",)))
+    heard = [spotter.feed(pcm[i:i + 2 * CHUNK], (i / 2 + CHUNK) / 16000)
+             for i in range(0, len(pcm) - 2 * CHUNK, 2 * CHUNK)]
+    assert [r.request for r in heard if r] == ["start"], "the wake recording is not heard"
+    return path
+
+
+def talk_recording(folder: Path, count: int = 24) -> Path:
+    """About 30 seconds of real recordings of other words, one after another."""
+    import csv
+
+    with open(SPEECH / "MANIFEST.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))[3::37][:count]
+    pcm = b""
+    for row in rows:
+        clip = read_wav((SPEECH / row["path"]).read_bytes())
+        pcm += resampled(clip, 16000) + bytes(int(0.3 * 16000) * 2)
+    path = folder / "talk.wav"
+    path.write_bytes(Clip(pcm, 16000).to_wav())
+    return path
+
+
+def resampled(clip: Clip, rate: int) -> bytes:
+    samples = np.frombuffer(clip.pcm, dtype=np.int16).astype(np.float64)
+    n = int(len(samples) * rate / clip.rate)
+    out = np.interp(np.arange(n) * clip.rate / rate, np.arange(len(samples)), samples)
+    return out.astype(np.int16).tobytes()
+
+
 def typed_session(args: list[str], rule, env: dict[str, str], transcript: Path) -> None:
     """A --text session answered line by line as its transcript asks."""
     process = subprocess.Popen(
@@ -115,7 +171,8 @@ def typed_session(args: list[str], rule, env: dict[str, str], transcript: Path) 
 
 
 def spoken_sessions(base: Path) -> dict[str, SpokenRun]:
-    """The two sessions, at once, each on its own sound server."""
+    """The sessions, each on its own sound server: all "no" beside the red flag and then
+    `voicecoach serve`."""
     routines = base / "routines"
     routines.mkdir()
     (routines / "short.yaml").write_text(SHORT_ROUTINE)
@@ -124,7 +181,8 @@ def spoken_sessions(base: Path) -> dict[str, SpokenRun]:
     answers.mkdir()
     pool = {"no": recordings("no", "answer", 20, answers),
             "yes": recordings("yes", "answer", 5, answers),
-            "one": recordings("one", "number", 3, answers)}
+            "one": recordings("one", "number", 3, answers),
+            "wake": [wake_recording(answers)], "talk": [talk_recording(answers)]}
 
     def private(name: str) -> dict[str, str]:
         return {"VOICECOACH_DATA_DIR": str(base / f"{name}-data"),
@@ -136,20 +194,31 @@ def spoken_sessions(base: Path) -> dict[str, SpokenRun]:
     plans = {
         "no": (all_no, ["--rate", "400", "--time-scale", "0.05"]),
         "red": (red_flag, ["--rate", "400"]),
+        "serve": (ServeRule(), ["--rate", "400"]),
     }
     results: dict[str, SpokenRun | BaseException] = {}
 
     def run(name: str) -> None:
         rule, extra = plans[name]
+        serving = name == "serve"  # waits, runs a session, waits again: ended after the talk
         try:
             with VirtualAudio(base / f"pulse-{name}") as audio:
                 results[name] = run_spoken_session(
                     audio, [*routine_args, *extra], Answerer(rule, pool), env=private(name),
-                    transcript=base / f"{name}.jsonl", reaction=0.1, timeout=150)
+                    transcript=base / f"{name}.jsonl", reaction=0.1, timeout=200,
+                    command="serve" if serving else "start",
+                    stop_after=(lambda said: said[-1].wav.name == "talk.wav") if serving
+                    else None)
         except BaseException as exc:  # reported in the caller's thread
             results[name] = exc
 
-    threads = [threading.Thread(target=run, args=(name,)) for name in plans]
+    def run_all(*names: str) -> None:
+        for name in names:
+            run(name)
+
+    # Two at a time on two cores: the long all-"no" session beside the red flag then serve.
+    threads = [threading.Thread(target=run_all, args=names)
+               for names in (("no",), ("red", "serve"))]
     for t in threads:
         t.start()
     for t in threads:
@@ -213,6 +282,28 @@ def test_red_flag_stops_the_session_through_real_devices(runs: dict[str, SpokenR
     heard = [a.heard for a in run.answers]
     assert heard == ["no", "yes", "yes", "yes"], heard  # the last: "yes, that is right"
     assert not any("routine" in text.lower() for text in spoken_texts(run)[-3:])
+
+
+def test_serve_wakes_runs_a_session_and_waits_again(runs: dict[str, SpokenRun]) -> None:
+    """`voicecoach serve` on the virtual devices: the recorded wake phrase starts a session
+    (a red flag ends it), the service waits again, 30 s of other words wake nothing, and
+    SIGTERM stops it cleanly."""
+    run = runs["serve"]
+    assert run.returncode == 0, run.output
+    heard = [a.heard for a in run.answers]
+    assert heard == ["start", "no", "yes", "yes", "yes", None], (heard, run.output)
+    texts = [str(line["text"]) for line in run.transcript]
+    assert "session starting" in texts
+    assert "Session ended after the safety questions" in run.output
+    assert "session ended: exit status 0" in texts
+    after = texts[texts.index("session ended: exit status 0"):]
+    assert "I am here when you need me again. Say hey coach." in after
+    assert "listening" in after  # waiting again, then the talk: nothing more heard
+    assert not [line for line in run.transcript[texts.index("session ended: exit status 0"):]
+                if line["kind"] == "heard"]
+    assert texts[-1] == "stopped"
+    assert "voicecoach serve: stopping (SIGTERM)" in run.output
+    assert "Traceback" not in run.output and "ALSA lib" not in run.output
 
 
 def utterances(run: SpokenRun) -> list[tuple[str, bytes]]:

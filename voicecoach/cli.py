@@ -263,7 +263,8 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
 
     clock = MonotonicClock(1.0)
     try:
-        transcript = Transcript.open(transcript_path, clock)
+        Transcript.open(transcript_path, clock).close()  # start the file afresh; then append,
+        transcript = Transcript.open(transcript_path, clock, append=True)  # as sessions do
     except VoicecoachError as exc:
         raise CliError(exc) from None
     speaker = build_speaker(text=False, rate=rate or settings.rate,

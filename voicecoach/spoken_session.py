@@ -100,20 +100,23 @@ def _loud_runs(pcm: bytes, threshold: float, window: float = 0.01,
 def run_spoken_session(audio: VirtualAudio, args: list[str],
                        answer: Callable[[str, str], Path], *, env: dict[str, str],
                        transcript: Path, reaction: float = 0.3,
-                       timeout: float = 180.0, stop_after: int | None = None) -> SpokenRun:
-    """Run `voicecoach start ARGS` on the virtual devices, answering each question aloud.
+                       timeout: float = 180.0,
+                       stop_after: int | Callable[[list[Answer]], bool] | None = None,
+                       command: str = "start") -> SpokenRun:
+    """Run `voicecoach start ARGS` (or another COMMAND) on the virtual devices, answering
+    each question aloud.
 
     Whenever voicecoach's transcript says it is listening, `answer(question, expect)` picks a
     WAV, which is played into the microphone after `reaction` seconds (a person's reaction to
     the earcon). The loudspeaker and the microphone are recorded throughout. With
-    `stop_after`, the session is ended 4 s after that many answers (time for the next prompt).
+    `stop_after`, the session is ended (SIGTERM) 4 s after that many answers (time for the next
+    prompt), or after the answer for which `stop_after(answers)` is true.
     """
     speaker = audio.record(f"{SPEAKER}.monitor")
     microphone = audio.record(f"{MIC_FEED}.monitor")
     started = time.monotonic()
-    command = [sys.executable, "-m", "voicecoach", "start", "--transcript", str(transcript),
-               *args]
-    process = subprocess.Popen(command, env={**audio.env, **env}, stdin=subprocess.DEVNULL,
+    argv = [sys.executable, "-m", "voicecoach", command, "--transcript", str(transcript), *args]
+    process = subprocess.Popen(argv, env={**audio.env, **env}, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
@@ -122,6 +125,7 @@ def run_spoken_session(audio: VirtualAudio, args: list[str],
     seen: list[float] = []
     answers: list[Answer] = []
     question, expect = "", "answer"
+    stop_at: float | None = None
     try:
         while True:
             finished = process.poll() is not None
@@ -141,10 +145,19 @@ def run_spoken_session(audio: VirtualAudio, args: list[str],
                     answers.append(Answer(question, expect, wav, (begin, time.monotonic())))
             if finished and not new:
                 break
-            if stop_after is not None and len(answers) >= stop_after and \
-                    time.monotonic() > answers[stop_after - 1].played[1] + 4.0:
+            if stop_at is None and answers and stop_after is not None and (
+                    stop_after(answers) if callable(stop_after) else
+                    len(answers) >= stop_after):
+                stop_at = answers[-1].played[1] + 4.0
+            if stop_at is not None and time.monotonic() > stop_at:
+                stop_at = float("inf")
                 process.terminate()
-                process.wait()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    raise VirtualAudioError(
+                        "the process did not end within 30 s of SIGTERM") from None
                 stop_after = None
             if time.monotonic() - started > timeout:
                 process.kill()

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from voicecoach.audio import Clip
+from voicecoach.audio import Clip, read_wav
 from voicecoach.errors import VoicecoachError
 
 RATE = 16000  # recordings are made at the decoder's rate
@@ -161,8 +161,9 @@ class VirtualAudio:
 
     def say_into_microphone(self, wav: Path) -> None:
         """Play a WAV file into the virtual microphone, returning when it has been played."""
+        seconds = read_wav(wav.read_bytes()).seconds
         subprocess.run(["paplay", "-d", MIC_FEED, str(wav)], env=self.env, check=True,
-                       timeout=30, capture_output=True)
+                       timeout=seconds + 30, capture_output=True)
 
     def stop(self) -> None:
         for drain in self._drains:
