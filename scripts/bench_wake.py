@@ -14,11 +14,14 @@ flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SN
 
     python scripts/bench_wake.py            # about 4 minutes on 2 cores
     python scripts/bench_wake.py --quick    # a quarter of everything
+    python scripts/bench_wake.py --live 60  # CPU and memory of `voicecoach serve` itself
+                                            # on virtual sound devices: 60 s idle, then talk
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import shutil
@@ -149,11 +152,70 @@ def detections(job: tuple[int, bool]) -> dict[str, object]:
     return {"voice": name, "found": found, "missed": missed}
 
 
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def live(seconds: float) -> None:
+    """`voicecoach serve` on virtual devices: CPU and memory while waiting in silence, then
+    while 30 s of other words go into its microphone."""
+    from voicecoach.audio import Clip
+    from voicecoach.spoken_session import read_transcript
+    from voicecoach.virtual_audio import VirtualAudio
+
+    with tempfile.TemporaryDirectory() as folder, VirtualAudio(Path(folder) / "pulse") as audio:
+        transcript = Path(folder) / "serve.jsonl"
+        env = {**audio.env, "VOICECOACH_DATA_DIR": folder,
+               "VOICECOACH_CONFIG": str(Path(folder) / "none.toml")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", "serve", "--transcript", str(transcript)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(line["text"] == "listening" for line in read_transcript(transcript)):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    sys.exit("serve did not start listening within 60 s")
+                time.sleep(0.1)
+            time.sleep(2)
+            cpu, t = process_cpu_seconds(process.pid), time.monotonic()
+            time.sleep(seconds)
+            idle = (process_cpu_seconds(process.pid) - cpu) / (time.monotonic() - t)
+            rss = process_rss_mb(process.pid)
+            _, pcm = real_stream(None, 40)  # every 40th real recording: about 30 s of words
+            talk = Path(folder) / "talk.wav"
+            talk.write_bytes(Clip(pcm, RATE).to_wav())
+            cpu, t = process_cpu_seconds(process.pid), time.monotonic()
+            audio.say_into_microphone(talk)
+            busy = (process_cpu_seconds(process.pid) - cpu) / (time.monotonic() - t)
+            rss_after = process_rss_mb(process.pid)
+            woke = [line for line in read_transcript(transcript) if line["kind"] == "heard"]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print(f"voicecoach serve on virtual devices: waiting in silence for {seconds:.0f} s: CPU "
+          f"{100 * idle:.1f}% of one core, resident memory {rss:.0f} MB")
+    print(f"while {len(pcm) / 2 / RATE:.0f} s of other words went in: CPU {100 * busy:.1f}% of "
+          f"one core, resident memory {rss_after:.0f} MB, requests heard: {len(woke)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a quarter of everything")
     parser.add_argument("--verbose", action="store_true", help="list every false wake-up")
+    parser.add_argument("--live", type=float, metavar="SECONDS",
+                        help="measure `voicecoach serve` itself on virtual sound devices")
     args = parser.parse_args()
+    if args.live:
+        live(args.live)
+        return
     started = time.monotonic()
     step = 4 if args.quick else 1
     n_voices = len(voices(args.quick))

@@ -82,6 +82,15 @@ def token(phrase: str) -> str:
     return phrase.replace(" ", "_")
 
 
+def tokens(phrase: str, vocabulary: Vocabulary) -> list[str]:
+    """The dictionary words a phrase is decoded as: one, or two where it begins with one of
+    the vocabulary's prefixes ("hey coach, start stretching": a pause may fall between)."""
+    for prefix in vocabulary.prefixes:
+        if phrase.startswith(prefix + " "):
+            return [token(prefix), token(phrase[len(prefix) + 1:])]
+    return [token(phrase)]
+
+
 def add_phrase_words(decoder: object, vocabulary: Vocabulary) -> None:
     """Add each multi-word phrase to the dictionary as a single word.
 
@@ -89,15 +98,16 @@ def add_phrase_words(decoder: object, vocabulary: Vocabulary) -> None:
     single decoy stretched over it ("like"); as one word it competes on equal terms.
     """
     for phrase in vocabulary.phrases:
-        if " " in phrase:
-            phones = " ".join(decoder.lookup_word(word) for word in phrase.split())
-            decoder.add_word(token(phrase), phones, update=False)
+        for word in tokens(phrase, vocabulary):
+            if "_" in word and not decoder.lookup_word(word):
+                phones = " ".join(decoder.lookup_word(part) for part in word.split("_"))
+                decoder.add_word(word, phones, update=False)
 
 
 def grammar(vocabulary: Vocabulary, decoys: list[str], weight: float) -> str:
     """JSGF: the vocabulary's phrases (each one token, see `add_phrase_words`) and the decoys
     as weighted rivals."""
-    phrases = " | ".join(sorted(token(p) for p in vocabulary.phrases))
+    phrases = " | ".join(sorted(" ".join(tokens(p, vocabulary)) for p in vocabulary.phrases))
     head = f"#JSGF V1.0;\ngrammar {vocabulary.name};\n"
     if not decoys:
         return head + f"public <{vocabulary.name}> = {phrases};\n"

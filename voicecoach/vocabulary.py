@@ -48,6 +48,9 @@ class Vocabulary:
     name: str
     phrases: dict[str, str]
     typed_aliases: dict[str, str]
+    # Phrases starting with one of these are decoded as two words, so a pause may come
+    # between (the wake phrase and the request after it).
+    prefixes: tuple[str, ...] = ()
 
     def meaning(self, text: str) -> str | None:
         """The value of a decoded or typed phrase, or None if it is not understood."""

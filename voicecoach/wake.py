@@ -31,7 +31,12 @@ REQUEST_PHRASES: dict[str, tuple[str, ...]] = {
     "start": ("start stretching", "start", "let's stretch", "let's start"),
     "help": ("what can you do", "help"),
     "progress": ("how am i doing",),
-    "goodbye": ("goodbye", "never mind", "nothing"),
+    "goodbye": ("goodbye",),
+}
+# Only after "Yes?": short phrases that, after the wake phrase, fit talk too easily.
+FOLLOW_UP_ONLY: dict[str, tuple[str, ...]] = {
+    "start": ("yes", "yes please"),
+    "goodbye": ("no", "no thanks", "never mind", "nothing"),
 }
 REQUESTS = ("wake", *REQUEST_PHRASES)
 
@@ -69,13 +74,13 @@ def wake_vocabulary(wake_phrases: tuple[str, ...]) -> Vocabulary:
         for request, said in REQUEST_PHRASES.items():
             for words in said:
                 phrases[f"{wake} {words}"] = request
-    return Vocabulary("wake", phrases, {})
+    return Vocabulary("wake", phrases, {}, prefixes=wake_phrases)
 
 
 def follow_up_vocabulary() -> Vocabulary:
     """What may be said after "Yes?": a request, or yes/no to starting."""
-    phrases = {words: request for request, said in REQUEST_PHRASES.items() for words in said}
-    phrases |= {"yes": "start", "yes please": "start", "no": "goodbye", "no thanks": "goodbye"}
+    phrases = {words: request for table in (REQUEST_PHRASES, FOLLOW_UP_ONLY)
+               for request, said in table.items() for words in said}
     typed = {"s": "start", "h": "help", "p": "progress", "q": "goodbye"}
     return Vocabulary("request", phrases, typed)
 
