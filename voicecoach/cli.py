@@ -22,7 +22,7 @@ from voicecoach.history_keeper import HistoryKeeper
 from voicecoach.history_summary import as_csv, summary_sentences
 from voicecoach.history_table import history_table
 from voicecoach.listeners import FallbackListener, hear_wav
-from voicecoach.model import Content
+from voicecoach.model import Content, Routine
 from voicecoach.progress import routine_at
 from voicecoach.session import SCREENING_DAYS, run_session
 from voicecoach.settings import DESCRIPTIONS, config_path
@@ -50,6 +50,14 @@ def _load(routines_dirs: tuple[Path, ...]) -> Content:
         extra.append(user_routines_dir())
     try:
         return load_content(extra)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+def _routine_in(content: Content, asked: str | None, stored: str) -> Routine:
+    """The routine asked for, else the stored one, else the default; a clear error if unknown."""
+    try:
+        return find_routine(content, asked or stored or None)
     except VoicecoachError as exc:
         raise CliError(exc) from None
 
@@ -123,10 +131,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         raise CliError(exc) from None
     content = _load(routines_dirs)
-    try:
-        routine = find_routine(content, routine_name or settings.routine or None)
-    except VoicecoachError as exc:
-        raise CliError(exc) from None
+    routine = _routine_in(content, routine_name, settings.routine)
     from voicecoach.wiring import build_io  # audio libraries load only when a session runs
 
     clock = MonotonicClock(time_scale)
@@ -242,11 +247,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
         phrases = tuple(check_wake_phrase(p, known) for p in wake_phrases or DEFAULT_WAKE_PHRASES)
     except VoicecoachError as exc:
         raise CliError(exc) from None
-    content = _load(routines_dirs)
-    try:
-        routine = find_routine(content, routine_name or settings.routine or None)
-    except VoicecoachError as exc:
-        raise CliError(exc) from None
+    routine = _routine_in(_load(routines_dirs), routine_name, settings.routine)
     log = _service_log(log_file)
     session_args = ["--routine", routine.id]
     for name, value in (("--rate", rate), ("--volume", volume), ("--voice", voice),
