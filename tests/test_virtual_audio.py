@@ -23,12 +23,12 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pytest
 from shared import SPEECH
 from spoken import SentenceChooser, sentences
 
 from voicecoach.audio import Clip, read_wav
+from voicecoach.room import to_16k
 from voicecoach.spoken_session import (
     VALUES,
     SpokenRun,
@@ -116,7 +116,7 @@ def wake_recording(folder: Path) -> Path:
     subprocess.run(["espeak-ng", "-v", "en-us+m3", "-s", "150", "-w", str(path),
                     "hey coach, start stretching"], check=True)
     clip = read_wav(path.read_bytes())
-    pcm = resampled(clip, 16000) + bytes(32000)
+    pcm = to_16k(clip).tobytes() + bytes(32000)
     spotter = WakeSpotter(wake_decoder(("hey coach",)))
     heard = [spotter.feed(pcm[i:i + 2 * CHUNK], (i / 2 + CHUNK) / 16000)
              for i in range(0, len(pcm) - 2 * CHUNK, 2 * CHUNK)]
@@ -133,17 +133,10 @@ def talk_recording(folder: Path, count: int = 24) -> Path:
     pcm = b""
     for row in rows:
         clip = read_wav((SPEECH / row["path"]).read_bytes())
-        pcm += resampled(clip, 16000) + bytes(int(0.3 * 16000) * 2)
+        pcm += to_16k(clip).tobytes() + bytes(int(0.3 * 16000) * 2)
     path = folder / "talk.wav"
     path.write_bytes(Clip(pcm, 16000).to_wav())
     return path
-
-
-def resampled(clip: Clip, rate: int) -> bytes:
-    samples = np.frombuffer(clip.pcm, dtype=np.int16).astype(np.float64)
-    n = int(len(samples) * rate / clip.rate)
-    out = np.interp(np.arange(n) * clip.rate / rate, np.arange(len(samples)), samples)
-    return out.astype(np.int16).tobytes()
 
 
 def typed_session(args: list[str], rule, env: dict[str, str], transcript: Path) -> None:

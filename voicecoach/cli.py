@@ -75,6 +75,21 @@ routines_dir_option = click.option(
 )
 
 
+# Options a session takes, shared by start and serve (which passes them on to its sessions).
+rate_option = click.option("--rate", type=click.IntRange(80, 400),
+                           help="Speech rate in words per minute (setting: rate, 160).")
+volume_option = click.option("--volume", type=click.FloatRange(0.1, 1.0),
+                             help="Speech volume, from 0.1 to 1.0 (setting: volume, 1.0).")
+voice_option = click.option("--voice", metavar="ID",
+                            help="espeak-ng voice id (see `voicecoach voices`).")
+no_earcons_option = click.option("--no-earcons", is_flag=True,
+                                 help="No tones when listening starts or ends.")
+brief_option = click.option("--brief", is_flag=True,
+                            help="No reminders during holds (setting: verbosity).")
+mic_device_option = click.option("--mic-device", type=int,
+                                 help="Microphone device index (default: system default).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="voicecoach")
 def cli() -> None:
@@ -91,11 +106,9 @@ def cli() -> None:
 @click.option("--routine", "routine_name", metavar="NAME",
               help="Routine to run (see `routines list`).")
 @click.option("--text", is_flag=True, help="Print instead of speaking, and read typed answers.")
-@click.option("--rate", type=click.IntRange(80, 400),
-              help="Speech rate in words per minute (setting: rate, 160).")
-@click.option("--volume", type=click.FloatRange(0.1, 1.0),
-              help="Speech volume, from 0.1 to 1.0 (setting: volume, 1.0).")
-@click.option("--voice", metavar="ID", help="espeak-ng voice id (see `voicecoach voices`).")
+@rate_option
+@volume_option
+@voice_option
 @click.option("--time-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
               help="Multiply every wait by this; 0.01 makes waits 100 times shorter.")
 @click.option("--answers", "answer_files", multiple=True,
@@ -103,9 +116,9 @@ def cli() -> None:
               help="Take spoken answers from these WAV files, in order, instead of a microphone.")
 @click.option("--speak-to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the coach's speech to this WAV file instead of the sound card.")
-@click.option("--no-earcons", is_flag=True, help="No tones when listening starts or ends.")
-@click.option("--brief", is_flag=True, help="No reminders during holds (setting: verbosity).")
-@click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
+@no_earcons_option
+@brief_option
+@mic_device_option
 @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Log everything said and heard to this file (JSON lines, timestamped).")
 @click.option("--transcript-append", is_flag=True, hidden=True,
@@ -200,14 +213,12 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
                    "be repeated).")
 @click.option("--once", is_flag=True, help="Handle one request, then exit (for tests).")
 @click.option("--routine", "routine_name", metavar="NAME", help="Routine the sessions run.")
-@click.option("--rate", type=click.IntRange(80, 400),
-              help="Speech rate in words per minute (setting: rate, 160).")
-@click.option("--volume", type=click.FloatRange(0.1, 1.0),
-              help="Speech volume, from 0.1 to 1.0 (setting: volume, 1.0).")
-@click.option("--voice", metavar="ID", help="espeak-ng voice id (see `voicecoach voices`).")
-@click.option("--no-earcons", is_flag=True, help="No tones when listening starts or ends.")
-@click.option("--brief", is_flag=True, help="No reminders during holds (setting: verbosity).")
-@click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
+@rate_option
+@volume_option
+@voice_option
+@no_earcons_option
+@brief_option
+@mic_device_option
 @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Log what is said and heard, the sessions' too, to this file (JSON lines).")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
@@ -448,7 +459,7 @@ def content_command(as_json: bool, routines_dirs: tuple[Path, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
 @click.option("--seconds", type=click.FloatRange(1, 30), default=4.0, show_default=True,
               help="How long to record.")
-@click.option("--mic-device", type=int, help="Microphone device index (default: system default).")
+@mic_device_option
 @click.option("--rate", type=click.IntRange(80, 400), help="Speech rate in words per minute.")
 @click.option("--volume", type=click.FloatRange(0.1, 1.0), help="Speech volume, 0.1 to 1.0.")
 def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int | None,

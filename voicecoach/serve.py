@@ -66,14 +66,14 @@ class Server:
     retry_seconds: float = RETRY_SECONDS
     stopping: threading.Event = field(default_factory=threading.Event)
     handled: list[str] = field(default_factory=list)
-    _mic_problem: str = ""
+    _mic_problem: str = field(default="", init=False)  # the microphone's failure, while failed
 
     def say(self, template: str, **values: str) -> None:
         text = template.format(wake=self.wake_phrase, **values)
         self.io.transcript.write("say", text)
         self.io.speaker.say(text)
 
-    def serve(self) -> int:
+    def serve(self) -> None:
         """Wait, handle requests, wait again, until stopped (or after one with `once`)."""
         self.say(READY)
         while not self.stopping.is_set():
@@ -96,7 +96,6 @@ class Server:
             self.handle(request)
             if self.once:
                 break
-        return 0
 
     def handle(self, request: Request) -> None:
         self.handled.append(request.request)

@@ -85,8 +85,11 @@ ECHO_TAIL = 0.2  # after the coach stops speaking, its echo may linger this long
 # Rooms with steady noise (a fan, a television): an endpointer that adapts raises its threshold
 # to NOISE_MARGIN times the room's level, the NOISE_PERCENTILE of each chunk's quietest 30 ms
 # over the last NOISE_WINDOW_CHUNKS chunks (5 s). With a fixed threshold, white noise 20 dB
-# below the speech made the whole stream one endless phrase: wake phrases at 20 dB SNR were
-# found 0 of 30 times, with the adaptive one 21 of 30 (scripts/bench_wake.py).
+# below the speech made the whole stream one endless phrase: espeak wake phrases at 20 dB SNR
+# were found 0 of 30 times, with the adaptive one at margin 3, 21 of 30. Wake phrases found at
+# 20 dB by `scripts/bench_wake.py --quick`: margin 3 0.40, 2 0.55, 1.6 0.55 (false wake-ups
+# unchanged); a longer lead-in before each phrase (0.5 s instead of COMMAND_PREROLL) gave
+# nothing.
 NOISE_MARGIN = 2.0
 NOISE_PERCENTILE = 0.1
 NOISE_WINDOW_CHUNKS = 80
@@ -98,7 +101,6 @@ NOISE_WINDOW_CHUNKS = 80
 # enough for "hey coach". Real "eight" and "six" were heard as "hey coach" in 0.19-0.38 s.
 WAKE_MIN_SECONDS = 0.4
 WAKE_MAX_SECONDS = 3.0
-WAKE_PREROLL = 0.2
 # Rivals first: the parts of the wake phrase alone, and what the coach and the room say most
 # (numbers, answers, commands), then the common words.
 WAKE_FIRST_DECOYS = (

@@ -19,7 +19,6 @@ from voicecoach.recognizer import SAMPLE_RATE, GrammarDecoder
 from voicecoach.tuning import (
     WAKE_MAX_SECONDS,
     WAKE_MIN_SECONDS,
-    WAKE_PREROLL,
     WAKE_REJECTION,
 )
 from voicecoach.vocabulary import Vocabulary
@@ -103,7 +102,7 @@ class WakeSpotter:
         self.decoder = decoder
         self.min_seconds = min_seconds
         self.max_seconds = max_seconds
-        self.endpointer = Endpointer(adaptive=True, max_seconds=max_seconds, preroll=WAKE_PREROLL)
+        self.endpointer = Endpointer(adaptive=True, max_seconds=max_seconds)
         self.log: list[Spotted] = []
         self._run_end = -1.0  # end of the last phrase cut short: speech that goes on and on
 

@@ -200,13 +200,14 @@ class Endpointer:
     """Cuts a stream of 16 kHz chunks into phrases by energy: pure, fed chunk by chunk."""
 
     def __init__(self, threshold: float = ENERGY_FLOOR, adaptive: bool = False,
-                 max_seconds: float = COMMAND_MAX_SECONDS, preroll: float = COMMAND_PREROLL):
+                 max_seconds: float = COMMAND_MAX_SECONDS):
         self.floor_threshold = threshold
         self.threshold = threshold
         self.adaptive = adaptive  # raise the threshold above a steady room noise
         self.max_seconds = max_seconds
         self._quiet_levels: deque[float] = deque(maxlen=NOISE_WINDOW_CHUNKS)
-        self._preroll: deque[bytes] = deque(maxlen=max(1, round(preroll * SAMPLE_RATE / CHUNK)))
+        self._preroll: deque[bytes] = deque(maxlen=max(1, round(COMMAND_PREROLL * SAMPLE_RATE
+                                                                  / CHUNK)))
         self._chunks: list[bytes] = []
         self._speech_start = 0.0
         self._last_loud = 0.0
