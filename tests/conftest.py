@@ -2,7 +2,8 @@
 real history or settings, and no VOICECOACH_* variable of the machine leaks in.
 
 The end-to-end sessions on virtual audio devices start in the background as soon as the
-tests are collected, when they are among them (see test_virtual_audio.py).
+tests are collected, when they are among them (see test_virtual_audio.py); the tests that
+check them run last.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ def private_data_dir(tmp_path_factory, monkeypatch):
 
 
 def pytest_collection_modifyitems(session, config, items):
+    """Start the background sessions, and leave the tests that wait for them to the very end,
+    so that every other test (the real-time ones too) runs while they do."""
     if any(item.module.__name__ == "test_virtual_audio" for item in items):
         import test_virtual_audio
 
         test_virtual_audio.start_early()
+    items.sort(key=lambda item: "runs" in getattr(item, "fixturenames", ()))
