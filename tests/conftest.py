@@ -24,11 +24,14 @@ def private_data_dir(tmp_path_factory, monkeypatch):
     return folder
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what is not run
 def pytest_collection_modifyitems(session, config, items):
-    """Start the background sessions, and leave the tests that wait for them to the very end,
-    so that every other test (the real-time ones too) runs while they do."""
-    if any(item.module.__name__ == "test_virtual_audio" for item in items):
+    """Start the background sessions when a test that checks them is selected, and leave
+    those tests to the very end, so that every other test (the real-time ones too) runs
+    while the sessions do."""
+    items.sort(key=lambda item: "runs" in getattr(item, "fixturenames", ()))
+    wanted = items and "runs" in getattr(items[-1], "fixturenames", ())
+    if wanted and not config.option.collectonly:
         import test_virtual_audio
 
         test_virtual_audio.start_early()
-    items.sort(key=lambda item: "runs" in getattr(item, "fixturenames", ()))
