@@ -12,7 +12,7 @@ Streams of other speech (none should wake):
 Wake phrases: "hey coach" alone and with each request, said by every espeak-ng voice (and
 flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SNR.
 
-    python scripts/bench_wake.py            # about 4 minutes on 2 cores
+    python scripts/bench_wake.py            # about 1.5 minutes on 2 cores
     python scripts/bench_wake.py --quick    # a quarter of everything
     python scripts/bench_wake.py --live 60  # CPU and memory of `voicecoach serve` itself
                                             # on virtual sound devices: 60 s idle, then talk

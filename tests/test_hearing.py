@@ -42,10 +42,14 @@ def test_other_words_are_rarely_taken_for_an_answer():
 
 
 @needs_speech
-def test_stop_is_heard_as_a_command_and_never_as_another_command():
+def test_stop_is_heard_as_a_command_and_hardly_ever_as_another_command():
     heard = [hear_wav(p, "command").value for p in clips("stop", 30)]
     assert heard.count("stop") >= 18  # measured 0.67-0.77 across the set; the rest rejected
-    assert {h for h in heard if h not in ("stop", None)} <= {"pause"}
+    # Across all the real "stop" clips the bench finds a few in a hundred heard as another (slower,
+    # resume), the same with and without denoising; which of these 30 falls there depends on
+    # the decoder's dither, whose random state runs on from clip to clip.
+    others = [h for h in heard if h not in ("stop", None)]
+    assert len(others) <= 1, others
 
 
 @needs_espeak

@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 
 from voicecoach.audio import add_noise_floor, frame_levels, peak_rms
+from voicecoach.denoise import subtract_noise
 from voicecoach.tuning import (
     LOUD_FILLER_FRAMES,
     LOUD_FRAME_SHARE,
@@ -164,6 +165,7 @@ class GrammarDecoder:
         """Decode one utterance. Silence, noise or a decoy word give value None."""
         start = time.perf_counter()
         if pcm:
+            pcm = subtract_noise(pcm)
             floor = peak_rms(pcm, SAMPLE_RATE) * 10 ** (-NOISE_FLOOR_DB / 20)
             pcm = add_noise_floor(pcm, floor)
         with self._lock:

@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voicecoach.errors import ExitCode, VoicecoachError
-from voicecoach.recognizer import SAMPLE_RATE, GrammarDecoder
+from voicecoach.recognizer import GrammarDecoder
 from voicecoach.tuning import (
+    WAKE_END_SILENCE,
     WAKE_MAX_SECONDS,
     WAKE_MIN_SECONDS,
     WAKE_REJECTION,
@@ -102,7 +103,8 @@ class WakeSpotter:
         self.decoder = decoder
         self.min_seconds = min_seconds
         self.max_seconds = max_seconds
-        self.endpointer = Endpointer(adaptive=True, max_seconds=max_seconds)
+        self.endpointer = Endpointer(adaptive=True, max_seconds=max_seconds,
+                                     end_silence=WAKE_END_SILENCE)
         self.log: list[Spotted] = []
         self._run_end = -1.0  # end of the last phrase cut short: speech that goes on and on
 
@@ -114,10 +116,9 @@ class WakeSpotter:
         phrase = self.endpointer.feed(chunk, t_end)
         if phrase is None:
             return None
-        seconds = len(phrase.pcm) / 2 / SAMPLE_RATE
         spoken = phrase.end - phrase.start
         continues = phrase.start - self._run_end < 0.2  # the rest of a phrase cut short
-        if seconds >= self.max_seconds - 0.05 or continues:
+        if phrase.cut_short or continues:
             self._run_end = phrase.end  # a long run of talk (television, conversation)
             return None
         if spoken < self.min_seconds:

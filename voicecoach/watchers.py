@@ -194,14 +194,17 @@ class Phrase:
     pcm: bytes
     start: float  # first loud chunk
     end: float  # last loud chunk's end
+    cut_short: bool = False  # ended by the length limit, not by silence: talk that runs on
 
 
 class Endpointer:
     """Cuts a stream of 16 kHz chunks into phrases by energy: pure, fed chunk by chunk."""
 
     def __init__(self, threshold: float = ENERGY_FLOOR, adaptive: bool = False,
-                 max_seconds: float = COMMAND_MAX_SECONDS):
+                 max_seconds: float = COMMAND_MAX_SECONDS,
+                 end_silence: float = COMMAND_END_SILENCE):
         self.floor_threshold = threshold
+        self.end_silence = end_silence
         self.threshold = threshold
         self.adaptive = adaptive  # raise the threshold above a steady room noise
         self.max_seconds = max_seconds
@@ -252,12 +255,13 @@ class Endpointer:
         if loud:
             self._last_loud = t_end
             self._loud_seconds += seconds
-        too_long = t_end - self._speech_start >= self.max_seconds
-        if t_end - self._last_loud < COMMAND_END_SILENCE and not too_long:
+        too_long = self._last_loud - self._speech_start >= self.max_seconds
+        still_loud = t_end - self._last_loud < self.end_silence
+        if still_loud and not too_long:
             return None
         pcm = b"".join(self._chunks)
         enough = self._loud_seconds >= COMMAND_MIN_SPEECH
-        phrase = Phrase(pcm, self._speech_start, self._last_loud)
+        phrase = Phrase(pcm, self._speech_start, self._last_loud, cut_short=still_loud)
         self._chunks = []
         return phrase if enough else None
 
