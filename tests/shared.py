@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from voicecoach.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
+from voicecoach.audio import read_wav
 from voicecoach.clock import FakeClock
 from voicecoach.content import load_content
 from voicecoach.model import Content
+from voicecoach.room import to_16k
 from voicecoach.session import Script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +128,13 @@ def clear_answers() -> list[str]:
     """The answers that raise no flag, for every question asked when all answers are clear."""
     questions = content().triage.questions_for(first_session=True)
     return ["yes" if q.flag_if.value == "no" else "no" for q in questions if not q.only_if]
+
+
+def espeak_16k(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
+    """espeak-ng's rendering of `text` as 16 kHz samples."""
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    return np.array(to_16k(read_wav(wav)), dtype=np.float64)
 
 
 def have(*tools: str) -> bool:

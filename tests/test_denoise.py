@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
+from shared import espeak_16k as speech
 from shared import have
 
-from voicecoach.audio import read_wav
 from voicecoach.denoise import subtract_noise
-from voicecoach.room import to_16k
 from voicecoach.wake import WakeSpotter, wake_decoder
 from voicecoach.watchers import CHUNK
 
 RATE = 16000
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
-
-
-def speech(text: str) -> np.ndarray:
-    wav = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", text],
-                         check=True, capture_output=True).stdout
-    return np.array(to_16k(read_wav(wav)), dtype=np.float64)
 
 
 def noisy(samples: np.ndarray, snr_db: float, seed: int = 3) -> np.ndarray:

@@ -9,17 +9,16 @@ the command itself on virtual sound devices.
 from __future__ import annotations
 
 import csv
-import subprocess
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 from shared import SPEECH, RecordingSpeaker, have
+from shared import espeak_16k as speech
 
 from voicecoach.audio import read_wav
 from voicecoach.errors import AudioInputError
-from voicecoach.room import to_16k
 from voicecoach.serve import (
     ASK_WHAT,
     BACK_TO_WAITING,
@@ -44,13 +43,6 @@ from voicecoach.wake import (
 
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 RATE = 16000
-
-
-def speech(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
-    """espeak-ng's rendering of `text` at 16 kHz."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
-                         check=True, capture_output=True).stdout
-    return np.array(to_16k(read_wav(wav)), dtype=np.float64)
 
 
 def quiet(seconds: float) -> np.ndarray:

@@ -58,5 +58,5 @@ def subtract_noise(pcm: bytes, oversubtract: float = DENOISE_OVERSUBTRACT,
         weight[start:start + len(run)] += np.tile(window**2, len(run) // FRAME)
     covered = weight > 0.1  # the window sums to 1.5 where four frames overlap
     out[covered] /= weight[covered]
-    out[~covered] = samples[~covered]  # the few samples past the last whole frame
+    out[~covered] = samples[~covered]  # the first few samples, and any past the last frame
     return np.clip(np.rint(out), -32768, 32767).astype(np.int16).tobytes()

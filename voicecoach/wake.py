@@ -102,7 +102,6 @@ class WakeSpotter:
                  max_seconds: float = WAKE_MAX_SECONDS):
         self.decoder = decoder
         self.min_seconds = min_seconds
-        self.max_seconds = max_seconds
         self.endpointer = Endpointer(adaptive=True, max_seconds=max_seconds,
                                      end_silence=WAKE_END_SILENCE)
         self.log: list[Spotted] = []
