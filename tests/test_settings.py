@@ -66,3 +66,11 @@ def test_a_session_uses_the_stored_routine_and_verbosity():
     reminders = {r for step in routine.steps for r in step.exercise.reminders}
     assert sum(full.output.count(r) for r in reminders) > 0
     assert sum(brief.output.count(r) for r in reminders) == 0
+
+
+def test_the_microphone_asked_for_comes_before_the_stored_one() -> None:
+    from voicecoach.settings import Settings
+
+    assert Settings().microphone(None) is None  # -1: the system's default
+    assert Settings(mic_device=3).microphone(None) == 3
+    assert Settings(mic_device=3).microphone(0) == 0

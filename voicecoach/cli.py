@@ -157,8 +157,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
             text=text, rate=rate or settings.rate, volume=volume or settings.volume,
             voice=voice or settings.voice or None, answer_files=list(answer_files),
             speak_to=speak_to, earcons=settings.earcons and not no_earcons,
-            mic_device=mic_device if mic_device is not None else
-            (None if settings.mic_device < 0 else settings.mic_device),
+            mic_device=settings.microphone(mic_device),
             on_listen=lambda: transcript.write("event", "listening"),
         )
     except VoicecoachError as exc:
@@ -283,8 +282,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
                             volume=volume or settings.volume,
                             voice=voice or settings.voice or None,
                             earcons=settings.earcons and not no_earcons)
-    device = mic_device if mic_device is not None else \
-        (None if settings.mic_device < 0 else settings.mic_device)
+    device = settings.microphone(mic_device)
 
     def progress() -> list[str]:
         try:
@@ -491,8 +489,7 @@ def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int
                                    volume=volume or settings.volume)
         return AudioSpeaker(renderer, echo=out, earcons=settings.earcons)
 
-    device = mic_device if mic_device is not None else (
-        None if settings.mic_device < 0 else settings.mic_device)
+    device = settings.microphone(mic_device)
     report = run_check(mic_device=device, seconds=seconds, make_speaker=make_speaker, say=say)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))

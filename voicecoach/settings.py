@@ -37,6 +37,13 @@ class Settings:
     mic_device: int = -1
     routine: str = ""
 
+    def microphone(self, asked: int | None) -> int | None:
+        """The microphone device: the one asked for, else the stored one (None: the system's
+        default)."""
+        if asked is not None:
+            return asked
+        return None if self.mic_device < 0 else self.mic_device
+
 
 DESCRIPTIONS = {
     "rate": "speech rate in words per minute, 80 to 400",
