@@ -1,11 +1,14 @@
 """Benchmark hands-free listening: the coach's own voice, "stop" latency, hold timing, CPU.
 
-1. Self-hearing, offline and per policy (gaps, compare, none): the whole beginner routine's
-   narration, rendered by espeak-ng on its real schedule, leaks into the microphone; every
-   phrase goes through the live command spotter. Counted: commands falsely triggered. Then
-   real recorded "stop" clips are spoken into the same stream at random moments inside holds
-   and counted: stops heard, and the time from the end of the spoken word to the spotter's
-   verdict. "alone" is each stop clip decoded by itself, the ceiling for any policy.
+1. Self-hearing, offline and per policy (cancel, gaps, compare, none): the whole beginner
+   routine's narration, rendered by espeak-ng on its real schedule, leaks into the microphone
+   in two rooms ("direct": heard exactly as played, at the moment it was started; "room": a
+   player that starts up to 3 ms late by any fraction of a sample, 40 ms to the microphone,
+   reflections over 0.3 s); every phrase goes through the live command spotter. Counted:
+   commands falsely triggered. Then real recorded "stop" clips are spoken into the same
+   stream at random moments inside holds and counted: stops heard, and the time from the end
+   of the spoken word to the spotter's verdict. "alone" is each stop clip decoded by itself,
+   the ceiling for any policy.
 2. Real time, default policy: a routine of 5, 10 and 30 second holds run by the real coach
    at --time-scale 1 in a virtual room (espeak-ng speech leaking into a virtual microphone,
    the voice watcher listening on its own thread). Reported: each hold's length error, false
@@ -49,6 +52,10 @@ SPEECH = ROOT.parent / "shared" / "speech"
 RATE = 16000
 LEAK = 0.5  # loudspeaker to microphone gain in the virtual room
 HISS = 20.0
+ROOMS = ("direct", "room")
+ROOM_DELAY = 0.04  # seconds from a player starting to the microphone hearing it
+ROOM_RT60 = 0.3  # seconds for the room's reflections to die away by 60 dB
+PLAYER_JITTER = 0.003  # a player starts up to this late, differently each time (seen: 3 ms)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -135,6 +142,8 @@ def spot_offline(audio: np.ndarray, utterances, policy: str) -> list[tuple[float
         t_end = (offset // 2 + CHUNK) / RATE
         while u < len(pending) and pending[u][0] <= t_end:
             spotter.self_hearing.spoken.append((pending[u][0], pending[u][1], pending[u][2]))
+            samples = np.clip(pending[u][3], -32768, 32767).astype(np.int16)
+            spotter.self_hearing.played(samples.tobytes(), RATE, pending[u][0])
             u += 1
         result = spotter.feed(pcm[offset:offset + 2 * CHUNK], t_end)
         if result is not None:
@@ -142,48 +151,81 @@ def spot_offline(audio: np.ndarray, utterances, policy: str) -> list[tuple[float
     return heard
 
 
+def late_by(samples: np.ndarray, fraction: float) -> np.ndarray:
+    """The samples started `fraction` of a sample later (a phase shift; band-limited)."""
+    size = 1 << (len(samples) + 1).bit_length()
+    spectrum = np.fft.rfft(samples, size) * np.exp(-2j * np.pi * np.fft.rfftfreq(size) * fraction)
+    return np.fft.irfft(spectrum, size)[:len(samples) + 1]
+
+
+def room_response(rng: np.random.Generator) -> np.ndarray:
+    """A living room: the loudspeaker heard ROOM_DELAY late, with reflections dying away over
+    ROOM_RT60 seconds carrying half as much energy as the direct sound."""
+    delay, tail_length = int(ROOM_DELAY * RATE), int(0.25 * RATE)
+    response = np.zeros(delay + tail_length)
+    response[delay] = 1.0
+    tail = rng.normal(0, 1, tail_length - 1) * np.exp(
+        -6.9 * np.arange(1, tail_length) / RATE / ROOM_RT60)
+    response[delay + 1:] = tail * np.sqrt(0.5 / np.sum(tail ** 2))
+    return response
+
+
+def leak_into_room(utterances, length: int, room: str, rng: np.random.Generator) -> np.ndarray:
+    """The microphone while the narration plays: "direct" is the loudspeaker heard exactly
+    when it was started; "room" adds a player that starts 0 to PLAYER_JITTER late (by any
+    fraction of a sample, as real players do) and the room's delay and reflections."""
+    mic = rng.normal(0, HISS, length)
+    response = room_response(rng) if room == "room" else None
+    for start, _end, _text, samples in utterances:
+        late = rng.uniform(0, PLAYER_JITTER) * RATE if response is not None else 0.0
+        echo = late_by(samples, late % 1) if late else samples
+        if response is not None:
+            echo = np.convolve(echo, response)
+        i = int(start * RATE) + int(late)
+        mic[i:i + len(echo)] += LEAK * echo[:len(mic) - i]
+    return mic
+
+
 def part_self_hearing(quick: bool, seed: int) -> dict:
     print("Rendering the beginner routine's narration on its schedule...", flush=True)
     utterances, length, holds = narration_timeline(quick)
-    rng = np.random.default_rng(seed)
-    room = rng.normal(0, HISS, length).astype(np.float32)
-    for start, _end, _text, samples in utterances:
-        i = int(start * RATE)
-        room[i:i + len(samples)] += LEAK * samples[: len(room) - i]
     minutes = length / RATE / 60
     stops = stop_clips()
     random.seed(seed)
-    trials = []
-    with_stops = room.copy()
+    trials, said = [], np.zeros(length)
     for k, (start, end) in enumerate(holds[: (12 if quick else 60)]):
         clip = stops[(k * 7) % len(stops)]
         at = random.uniform(start + 0.5, max(start + 0.6, end - 1.5))
         samples = resample(clip)
         i = int(at * RATE)
-        with_stops[i:i + len(samples)] += samples[: len(with_stops) - i]
+        said[i:i + len(samples)] += samples[: length - i]
         trials.append((at, at + speech_end(clip), clip))
     alone = CommandSpotter(SelfHearing("none"))
     alone_heard = sum(1 for _, _, clip in trials if alone.decoder.decode(
         Clip(resample(clip).astype(np.int16).tobytes(), RATE).pcm).value == "stop")
     results = {"narration_minutes": round(minutes, 1), "utterances": len(utterances),
-               "stop_trials": len(trials), "stop_heard_alone": alone_heard, "policies": {}}
-    for policy in SelfHearing.POLICIES:
-        false = spot_offline(room, utterances, policy)
-        heard = spot_offline(with_stops, utterances, policy)
-        latencies, caught = [], 0
-        for at, end, _ in trials:
-            hits = [t for t, h in heard if h.value == "stop" and at <= t <= end + 2.0]
-            if hits:
-                caught += 1
-                latencies.append(hits[0] - end)
-        results["policies"][policy] = {
-            "false_commands": len(false),
-            "false_per_hour": round(len(false) / minutes * 60, 1),
-            "false_examples": sorted({h.text for _, h in false})[:8],
-            "stops_heard": caught,
-            "latency_median": round(statistics.median(latencies), 3) if latencies else None,
-            "latency_p95": round(percentile(latencies, 95), 3) if latencies else None,
-        }
+               "stop_trials": len(trials), "stop_heard_alone": alone_heard, "rooms": {}}
+    for room in ROOMS:
+        print(f"  room {room}...", flush=True)
+        mic = leak_into_room(utterances, length, room, np.random.default_rng(seed))
+        policies = results["rooms"][room] = {}
+        for policy in SelfHearing.POLICIES:
+            false = spot_offline(mic, utterances, policy)
+            heard = spot_offline(mic + said, utterances, policy)
+            latencies, caught = [], 0
+            for at, end, _ in trials:
+                hits = [t for t, h in heard if h.value == "stop" and at <= t <= end + 2.0]
+                if hits:
+                    caught += 1
+                    latencies.append(hits[0] - end)
+            policies[policy] = {
+                "false_commands": len(false),
+                "false_per_hour": round(len(false) / minutes * 60, 1),
+                "false_examples": sorted({h.text for _, h in false})[:8],
+                "stops_heard": caught,
+                "latency_median": round(statistics.median(latencies), 3) if latencies else None,
+                "latency_p95": round(percentile(latencies, 95), 3) if latencies else None,
+            }
     return results
 
 
@@ -223,6 +265,7 @@ def part_timing(quick: bool) -> dict:
     room = Room(hiss=HISS)
     speaker = RoomSpeaker(room, Pyttsx3Renderer(rate=160), gain=LEAK)
     watcher = VoiceWatcher(room.microphone)
+    speaker.on_play = watcher.played  # as wiring.build_io does for the loudspeaker
     clock = MonotonicClock(1.0)
     events = _Events()
     coach = Coach(speaker, None, clock, Transcript(events, clock), watcher)  # type: ignore[arg-type]
@@ -261,6 +304,7 @@ def part_stop_latency(trials: int, seed: int) -> dict:
         room = Room(hiss=HISS)
         speaker = RoomSpeaker(room, renderer, gain=LEAK)
         watcher = VoiceWatcher(room.microphone)
+        speaker.on_play = watcher.played
         clock = MonotonicClock(1.0)
         clip = usable[(k * 5) % len(usable)]
         spoken: dict[str, float] = {}
@@ -302,12 +346,14 @@ def main() -> None:
         print(f"\nSelf-hearing: {r['narration_minutes']} min of narration "
               f"({r['utterances']} utterances) leaking at gain {LEAK}; {r['stop_trials']} real "
               f"'stop' clips spoken inside holds ({r['stop_heard_alone']} heard when alone)")
-        print(f"{'policy':9} {'false':>6} {'per hour':>9} {'stops heard':>12} "
+        print(f"{'room':7} {'policy':8} {'false':>6} {'per hour':>9} {'stops heard':>12} "
               f"{'lat med':>8} {'lat p95':>8}  false texts")
-        for name, p in r["policies"].items():
-            print(f"{name:9} {p['false_commands']:6d} {p['false_per_hour']:9.1f} "
-                  f"{p['stops_heard']:5d}/{r['stop_trials']:<6d} {p['latency_median']!s:>8} "
-                  f"{p['latency_p95']!s:>8}  {', '.join(p['false_examples'])}")
+        for room, policies in r["rooms"].items():
+            for name, p in policies.items():
+                print(f"{room:7} {name:8} {p['false_commands']:6d} {p['false_per_hour']:9.1f} "
+                      f"{p['stops_heard']:5d}/{r['stop_trials']:<6d} "
+                      f"{p['latency_median']!s:>8} {p['latency_p95']!s:>8}  "
+                      f"{', '.join(p['false_examples'])}")
     if args.only in (None, "timing"):
         results["timing"] = r = part_timing(args.quick)
         print(f"\nHold timing at time scale 1 ({r['wall_seconds']} s, ended {r['ended']}):")

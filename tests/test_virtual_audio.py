@@ -484,3 +484,38 @@ def test_commands_are_heard_through_the_real_microphone_path(tmp_path: Path) -> 
         audio.say_into_microphone(stop)
         out, err = process.communicate(timeout=30)
     assert out.strip() == "heard stop", out + err
+
+
+ECHO_SCRIPT = """
+from voicecoach.wiring import build_io
+speaker, listener, watcher = build_io(text=False, rate=175, volume=1.0, voice=None,
+                                      answer_files=[], speak_to=None, earcons=False,
+                                      mic_device=None)
+watcher.start()
+lines = ["Lie on your back with your knees bent and your feet flat on the floor.",
+         "Breathe out slowly and let your back settle into the mat.",
+         "Hold.", "One.", "Two.", "Three.", "Four.", "Five.", "And relax."]
+for line in lines:
+    with watcher.speaking(line):
+        speaker.say(line)
+canceller = watcher.spotter.self_hearing.canceller
+heard = watcher.next_command(1.0)
+watcher.stop()
+print("reduction", round(canceller.reduction_db, 1), "delay", canceller.delay, flush=True)
+print("heard", heard.value if heard else None, flush=True)
+"""
+
+
+def test_the_coach_takes_its_own_voice_out_of_the_real_microphone(tmp_path: Path) -> None:
+    """Wired as a session wires it (aplay, PyAudio), with the loudspeaker leaking into the
+    microphone: the canceller finds the echo and learns it, and hears no command in it."""
+    with VirtualAudio(tmp_path / "pulse") as audio:
+        audio.leak_into_microphone("79%", 30)
+        result = subprocess.run([sys.executable, "-c", ECHO_SCRIPT], env=audio.env,
+                                capture_output=True, text=True, timeout=120)
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert "reduction" in lines, result.stdout + result.stderr
+    reduction, _, delay = lines["reduction"].split()
+    assert float(reduction) >= 12, result.stdout  # measured 15 to 20 dB
+    assert delay != "None" and 0 < float(delay) < 16000 * 0.3, result.stdout  # about 40 ms
+    assert lines["heard"] == "None", result.stdout

@@ -75,7 +75,9 @@ def run_in_room(renderer, plan):
     watcher = VoiceWatcher(room.microphone)
     clock = MonotonicClock(1.0)
     events = Events(room, plan)
-    coach = Coach(RoomSpeaker(room, renderer), None, clock, Transcript(events, clock), watcher)
+    speaker = RoomSpeaker(room, renderer)
+    speaker.on_play = watcher.played  # as wiring.build_io does for the loudspeaker
+    coach = Coach(speaker, None, clock, Transcript(events, clock), watcher)
     outcome = coach.run(one_exercise())
     return outcome, events.lines, coach, watcher
 

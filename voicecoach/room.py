@@ -124,6 +124,7 @@ class RoomSpeaker:
         self.renderer = renderer
         self.gain = gain
         self.utterances: list[tuple[float, float, str]] = []
+        self.on_play: Callable[[Clip, float], None] | None = None  # told what starts playing
 
     def say(self, text: str) -> None:
         self._play(self.renderer.render(text), text)
@@ -135,6 +136,8 @@ class RoomSpeaker:
     def _play(self, clip: Clip, text: str) -> None:
         """Put the clip in the room and wait until it has been heard out, as playback would."""
         start, end = self.room.play(clip, self.gain)
+        if self.on_play is not None:
+            self.on_play(clip, start)
         if text:
             self.utterances.append((start, end, text))
         self.room.wait_until(end)

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -201,6 +202,7 @@ class AudioSpeaker:
         self.problem = ""
         self._retry_at = 0.0
         self._retrying = False
+        self.on_play: Callable[[Clip, float], None] | None = None  # told what starts playing
 
     RENDER_LIMIT = 15.0  # seconds; a synthesiser that takes longer has hung
 
@@ -240,6 +242,8 @@ class AudioSpeaker:
         with tempfile.NamedTemporaryFile(suffix=".wav", prefix="voicecoach-") as f:
             f.write(clip.to_wav())
             f.flush()
+            if self.on_play is not None:
+                self.on_play(clip, time.monotonic())
             try:
                 result = subprocess.run(
                     [*self.player, f.name], capture_output=True, timeout=clip.seconds + 10

@@ -144,3 +144,24 @@ WAKE_FIRST_DECOYS = (
 # may come between):  1e-3: 1.73 false wake-ups per hour; 1e-2: 0.87; 1e-1: 0.65;
 # 1: 0.43 per hour, wake phrase found 1.00 clean, 0.825 at 20 dB, 0.10 at 10 dB.
 WAKE_REJECTION = Rejection(decoys=200, weight=1.0, first_decoys=WAKE_FIRST_DECOYS)
+
+# --- Echo cancelling (echo.py): hearing "stop" said over the coach's own voice ------------------
+ECHO_BLOCK = 256  # samples per filter block (16 ms)
+ECHO_MAX_DELAY = 1.5  # seconds from the player starting to the echo being read from the
+# microphone (0.88 s measured on the virtual devices through aplay and PyAudio: both buffer)
+ECHO_CLOCK_WINDOW = 2.0  # microphone reads all late by more than ECHO_CLOCK_TOLERANCE over this
+ECHO_CLOCK_TOLERANCE = 0.02  # long mean samples were lost (reads come back up to 0.3 s late
+# in bursts on the virtual devices, but the first of each burst within 5 ms)
+ECHO_FILTER_SECONDS = 0.15  # the room's reflections the filter learns, after the delay
+ECHO_LEAD = 0.03  # the echo may seem to come this early (the two clocks' stamps differ)
+ECHO_STEP = 0.5  # adaptation step (normalised per frequency)
+ECHO_RESIDUAL_MARGIN = 0.3  # over the coach's voice, speech must reach this x the predicted echo
+ECHO_RESIDUAL_HEADROOM = 4.0  # ... and this x what is typically left of the echo (12 dB above it),
+# which matters while the canceller is still learning
+ECHO_SMOOTHING = 1 / 60  # the echo reduction is judged over about a second of the coach's voice
+ECHO_DOUBLE_TALK = 0.25  # once converged, more left than this x the predicted echo is the person
+# talking over the coach: the filter stops learning for that block (it would learn their voice)
+ECHO_CONVERGED_DB = 12.0  # until the echo is this far down, the coach's voice is gated (gaps)
+ECHO_ALIGN_WINDOW = 0.12  # seconds of each sound's start looked for in the microphone
+ECHO_ALIGN_SEARCH = 0.008  # each sound's echo is looked for this far either side of the last
+ECHO_ALIGN_MIN = 0.3  # normalised correlation below this: not found, the last delay is kept

@@ -159,6 +159,14 @@ class VirtualAudio:
         """Start recording a source (by default, everything played to the loudspeaker)."""
         return Recording(self.env, source)
 
+    def leak_into_microphone(self, volume: str = "79%", latency_ms: int = 30) -> None:
+        """Let the loudspeaker be heard by the microphone, as in a room (a loopback)."""
+        self.pactl("load-module", "module-loopback", f"source={SPEAKER}.monitor",
+                   f"sink={MIC_FEED}", f"latency_msec={latency_ms}")
+        for line in self.pactl("list", "short", "sink-inputs").stdout.splitlines():
+            if "loopback" in line:
+                self.pactl("set-sink-input-volume", line.split()[0], volume)
+
     def say_into_microphone(self, wav: Path) -> None:
         """Play a WAV file into the virtual microphone, returning when it has been played."""
         seconds = read_wav(wav.read_bytes()).seconds

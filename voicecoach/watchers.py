@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from voicecoach.actions import Heard
-from voicecoach.audio import frame_levels
+from voicecoach.audio import Clip, frame_levels
+from voicecoach.echo import EchoCanceller
 from voicecoach.recognizer import SAMPLE_RATE, GrammarDecoder, decoder_for
 from voicecoach.tuning import (
     COMMAND_END_SILENCE,
     COMMAND_MAX_SECONDS,
     COMMAND_MIN_SPEECH,
     COMMAND_PREROLL,
+    ECHO_RESIDUAL_HEADROOM,
+    ECHO_RESIDUAL_MARGIN,
     ECHO_TAIL,
     ENERGY_FLOOR,
     NOISE_MARGIN,
@@ -233,16 +236,18 @@ class Endpointer:
         self._chunks = []
         self._loud_seconds = 0.0
 
-    def feed(self, chunk: bytes, t_end: float, gated: bool = False) -> Phrase | None:
+    def feed(self, chunk: bytes, t_end: float, gated: bool = False,
+             floor: float = 0.0) -> Phrase | None:
         """Add one chunk ending at `t_end`; a phrase when one has just finished.
 
-        A gated chunk (the coach was speaking) counts as silence.
+        A gated chunk (the coach was speaking) counts as silence; `floor` raises the level a
+        chunk needs to count as loud (over what is left of the coach's echo).
         """
         seconds = len(chunk) / 2 / SAMPLE_RATE
         levels = frame_levels(chunk, SAMPLE_RATE)
         if self.adaptive and levels and not gated:
             self._track_noise(min(levels))
-        loud = not gated and max(levels, default=0) >= self.threshold
+        loud = not gated and max(levels, default=0) >= max(self.threshold, floor)
         if not self._chunks:
             if not loud:
                 self._preroll.append(bytes(len(chunk)) if gated else chunk)
@@ -281,28 +286,60 @@ class Spotted:
 class SelfHearing:
     """How the coach's own voice is kept from being taken for a command.
 
+    cancel (the default): what the loudspeaker plays is taken out of the microphone
+    (`EchoCanceller`), and over the coach's voice a sound must stand ECHO_RESIDUAL_MARGIN times
+    above the echo the canceller predicted there (and well above what it typically leaves) to
+    count as speech, so "stop" is heard over the counting. Until the canceller has learned the
+    room (nothing played yet, or the echo less than ECHO_CONVERGED_DB down), it acts as gaps.
     gaps: while the coach speaks (and ECHO_TAIL after), the microphone counts as silent.
     compare: everything is decoded, but a command heard while the coach spoke is refused when
     its words are in what the coach was saying. none: no protection (for measuring).
     """
 
-    POLICIES = ("gaps", "compare", "none")
+    POLICIES = ("cancel", "gaps", "compare", "none")
 
-    def __init__(self, policy: str = "gaps", tail: float = ECHO_TAIL):
+    def __init__(self, policy: str = "cancel", tail: float = ECHO_TAIL):
         if policy not in self.POLICIES:
             raise ValueError(f"unknown self-hearing policy {policy!r}")
         self.policy = policy
         self.tail = tail
         self.spoken: deque[tuple[float, float, str]] = deque(maxlen=64)
         self._open: tuple[float, str] | None = None
+        self.canceller = EchoCanceller() if policy == "cancel" else None
 
     def begin(self, t: float, text: str) -> None:
+        """The coach started saying `text` at clock time `t`."""
         self._open = (t, text)
 
     def end(self, t: float) -> None:
+        """The coach finished what it started saying."""
         if self._open is not None:
             self.spoken.append((self._open[0], t, self._open[1]))
             self._open = None
+
+    def played(self, pcm: bytes, rate: int, at: float) -> None:
+        """The loudspeaker started playing this audio at clock time `at`."""
+        if self.canceller is not None:
+            self.canceller.play(pcm, rate, at)
+
+    def reset_stream(self) -> None:
+        """The microphone was (re)opened."""
+        if self.canceller is not None:
+            self.canceller.reset_stream()
+
+    def clean(self, chunk: bytes, t_end: float) -> tuple[bytes, float, float, bool]:
+        """The audio the spotter should hear (with the canceller, what it has cleaned so far,
+        which may end a little before `t_end`), when it ends, the level it must reach to be
+        speech, and whether it is to count as silence (the coach's voice may be in it)."""
+        if self.canceller is None:
+            t_start = t_end - len(chunk) / 2 / SAMPLE_RATE
+            return chunk, t_end, 0.0, self.gated(t_start, t_end)
+        cleaned = self.canceller.process(chunk, t_end)
+        t_start = cleaned.t_end - len(cleaned.pcm) / 2 / SAMPLE_RATE
+        unlearned = not self.canceller.converged and bool(self._overlapping(t_start, cleaned.t_end))
+        left = 10 ** (-self.canceller.reduction_db / 20)  # of the echo, as an amplitude
+        floor = cleaned.echo_level * max(ECHO_RESIDUAL_MARGIN, ECHO_RESIDUAL_HEADROOM * left)
+        return cleaned.pcm, cleaned.t_end, floor, unlearned
 
     def _overlapping(self, start: float, end: float) -> list[str]:
         spans = list(self.spoken)
@@ -311,7 +348,7 @@ class SelfHearing:
         return [text for a, b, text in spans if a < end and start < b + self.tail]
 
     def gated(self, start: float, end: float) -> bool:
-        """Whether audio from `start` to `end` is to be treated as silence."""
+        """Whether audio from `start` to `end` is to be treated as silence (gaps policy)."""
         return self.policy == "gaps" and bool(self._overlapping(start, end))
 
     def refuses(self, phrase: Phrase, heard_text: str) -> bool:
@@ -335,9 +372,10 @@ class CommandSpotter:
         self.deciding = False  # a phrase has ended and is being decoded
 
     def feed(self, chunk: bytes, t_end: float) -> Heard | None:
-        t_start = t_end - len(chunk) / 2 / SAMPLE_RATE
-        gated = self.self_hearing.gated(t_start, t_end)
-        phrase = self.endpointer.feed(chunk, t_end, gated)
+        chunk, t_end, floor, gated = self.self_hearing.clean(chunk, t_end)
+        if not chunk:
+            return None
+        phrase = self.endpointer.feed(chunk, t_end, gated, floor)
         if phrase is None:
             return None
         self.deciding = True
@@ -392,6 +430,7 @@ class VoiceWatcher:
         try:
             with self.open_source() as source:
                 self.spotter.endpointer.reset()
+                self.spotter.self_hearing.reset_stream()
                 while self._running.is_set():
                     chunk = source.stream.read(CHUNK)
                     if not chunk:
@@ -412,6 +451,10 @@ class VoiceWatcher:
                 self.commands.get_nowait()
         except queue.Empty:
             return None
+
+    def played(self, clip: Clip, at: float) -> None:
+        """The loudspeaker started playing `clip` at clock time `at` (for echo cancelling)."""
+        self.spotter.self_hearing.played(clip.pcm, clip.rate, at)
 
     @contextlib.contextmanager
     def speaking(self, text: str) -> Iterator[None]:
@@ -454,6 +497,10 @@ class AnyWatcher:
             if left <= 0:
                 return None
             time.sleep(min(self.step, left))
+
+    def played(self, clip: Clip, at: float) -> None:
+        """The loudspeaker started playing `clip` at clock time `at` (for echo cancelling)."""
+        self.spotter.self_hearing.played(clip.pcm, clip.rate, at)
 
     @contextlib.contextmanager
     def speaking(self, text: str) -> Iterator[None]:

@@ -86,7 +86,10 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
             microphone = None
         fallback = FallbackListener(open_microphone, keyboard, speaker.say, microphone)
         listener = fallback
-        watcher = voice_watcher(fallback)
+        voice = voice_watcher(fallback)
+        if isinstance(speaker, AudioSpeaker):
+            speaker.on_play = voice.played  # so its own voice can be taken out of the mic
+        watcher = voice
         if interactive:
             watcher = AnyWatcher([watcher, keys])
     return speaker, listener, watcher
