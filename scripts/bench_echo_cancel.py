@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voicecoach.audio import Clip, read_wav  # noqa: E402
+from voicecoach.echo import EchoCanceller  # noqa: E402
 from voicecoach.speakers import Pyttsx3Renderer  # noqa: E402
 from voicecoach.spoken_session import answer_recordings  # noqa: E402
 from voicecoach.virtual_audio import Recording, VirtualAudio  # noqa: E402
@@ -108,15 +109,17 @@ def level(clip: Clip, recording: Recording, start: float, end: float) -> float:
 
 def echo_left(recording: Recording, clip: Clip, played, alone) -> float:
     """dB of echo left by voicecoach's canceller in the second half of the coach alone."""
-    spotter = CommandSpotter(SelfHearing("cancel"))
-    for sound, start, _end, _text in played:
-        spotter.self_hearing.played(sound.pcm, sound.rate, start)
-    canceller = spotter.self_hearing.canceller
-    assert canceller is not None
+    canceller = EchoCanceller()
+    pending = sorted(played, key=lambda p: p[1])
     first = round((alone[0] - recording.time_of(0)) * RATE)
     last = round((alone[1] - recording.time_of(0)) * RATE)
-    out = [canceller.process(clip.pcm[2 * i:2 * (i + CHUNK)], recording.time_of(i + CHUNK)).pcm
-           for i in range(first, last - CHUNK, CHUNK)]
+    out = []
+    for i in range(first, last - CHUNK, CHUNK):
+        t_end = recording.time_of(i + CHUNK)
+        while pending and pending[0][1] <= t_end:  # told as each sound starts, as live
+            sound, start, _end, _text = pending.pop(0)
+            canceller.play(sound.pcm, sound.rate, start)
+        out.append(canceller.process(clip.pcm[2 * i:2 * (i + CHUNK)], t_end).pcm)
     ours = np.frombuffer(b"".join(out), np.int16).astype(float)
     mid = len(ours) // 2  # after the canceller has had the first half to learn the room
     raw = np.frombuffer(clip.pcm, np.int16)[first + mid:first + len(ours)].astype(float)

@@ -16,7 +16,7 @@
 3. Real time: "stop" spoken into the room during a counted hold, N trials; the time from the
    end of the spoken word to the hold being cut off (the coach stops counting).
 
-    python scripts/bench_handsfree.py            # all three parts, about 5 minutes
+    python scripts/bench_handsfree.py            # all three parts, about 11 minutes
     python scripts/bench_handsfree.py --quick    # shorter: fewer exercises and trials
 """
 
@@ -42,7 +42,7 @@ from voicecoach.clock import FakeClock, MonotonicClock  # noqa: E402
 from voicecoach.coach import Coach  # noqa: E402
 from voicecoach.content import load_content  # noqa: E402
 from voicecoach.model import Dose, Span  # noqa: E402
-from voicecoach.room import Room, RoomSpeaker  # noqa: E402
+from voicecoach.room import Room, RoomSpeaker, late_by, room_response  # noqa: E402
 from voicecoach.session import SessionStopped, exercise_steps  # noqa: E402
 from voicecoach.speakers import Pyttsx3Renderer  # noqa: E402
 from voicecoach.transcript import Transcript  # noqa: E402
@@ -151,31 +151,12 @@ def spot_offline(audio: np.ndarray, utterances, policy: str) -> list[tuple[float
     return heard
 
 
-def late_by(samples: np.ndarray, fraction: float) -> np.ndarray:
-    """The samples started `fraction` of a sample later (a phase shift; band-limited)."""
-    size = 1 << (len(samples) + 1).bit_length()
-    spectrum = np.fft.rfft(samples, size) * np.exp(-2j * np.pi * np.fft.rfftfreq(size) * fraction)
-    return np.fft.irfft(spectrum, size)[:len(samples) + 1]
-
-
-def room_response(rng: np.random.Generator) -> np.ndarray:
-    """A living room: the loudspeaker heard ROOM_DELAY late, with reflections dying away over
-    ROOM_RT60 seconds carrying half as much energy as the direct sound."""
-    delay, tail_length = int(ROOM_DELAY * RATE), int(0.25 * RATE)
-    response = np.zeros(delay + tail_length)
-    response[delay] = 1.0
-    tail = rng.normal(0, 1, tail_length - 1) * np.exp(
-        -6.9 * np.arange(1, tail_length) / RATE / ROOM_RT60)
-    response[delay + 1:] = tail * np.sqrt(0.5 / np.sum(tail ** 2))
-    return response
-
-
 def leak_into_room(utterances, length: int, room: str, rng: np.random.Generator) -> np.ndarray:
     """The microphone while the narration plays: "direct" is the loudspeaker heard exactly
     when it was started; "room" adds a player that starts 0 to PLAYER_JITTER late (by any
     fraction of a sample, as real players do) and the room's delay and reflections."""
     mic = rng.normal(0, HISS, length)
-    response = room_response(rng) if room == "room" else None
+    response = room_response(rng, ROOM_DELAY, ROOM_RT60) if room == "room" else None
     for start, _end, _text, samples in utterances:
         late = rng.uniform(0, PLAYER_JITTER) * RATE if response is not None else 0.0
         echo = late_by(samples, late % 1) if late else samples

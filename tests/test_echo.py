@@ -12,6 +12,7 @@ import pytest
 from shared import espeak_16k, have
 
 from voicecoach.echo import EchoCanceller
+from voicecoach.room import late_by, room_response
 from voicecoach.watchers import CHUNK, CommandSpotter, SelfHearing
 
 pytestmark = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
@@ -21,26 +22,11 @@ LINES = ["Lie on your back and bend your knees.", "Rep one of ten.", "Hold.", "O
          "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight.", "Nine.", "Ten.", "And relax."]
 
 
-def room_response(rng: np.random.Generator) -> np.ndarray:
-    n = int(0.25 * RATE)
-    h = np.zeros(int(0.07 * RATE) + n)
-    h[int(0.07 * RATE)] = 1.0
-    tail = rng.normal(0, 1, n - 1) * np.exp(-6.9 * np.arange(1, n) / RATE / 0.3)
-    h[int(0.07 * RATE) + 1:] = tail * np.sqrt(0.5 / np.sum(tail ** 2))
-    return 0.5 * h
-
-
-def delayed(x: np.ndarray, fraction: float) -> np.ndarray:
-    size = 1 << (len(x) + 1).bit_length()
-    spectrum = np.fft.rfft(x, size) * np.exp(-2j * np.pi * np.fft.rfftfreq(size) * fraction)
-    return np.fft.irfft(spectrum, size)[:len(x) + 1]
-
-
 @pytest.fixture(scope="module")
 def session() -> dict:
     """Twice through the lines, a second apart after each: what was played and the microphone."""
     rng = np.random.default_rng(3)
-    h = room_response(rng)
+    h = 0.5 * room_response(rng, 0.07)
     spoken = {line: espeak_16k(line) for line in LINES}
     plays, t = [], 0.5
     for line in LINES * 2:
@@ -49,7 +35,7 @@ def session() -> dict:
     mic = rng.normal(0, 20, int((t + 1) * RATE))
     for start, line in plays:
         late = rng.uniform(0, 0.003) * RATE
-        echo = np.convolve(delayed(spoken[line], late % 1), h)
+        echo = np.convolve(late_by(spoken[line], late % 1), h)
         i = int(start * RATE) + int(late)
         mic[i:i + len(echo)] += echo[:len(mic) - i]
     return {"plays": plays, "spoken": spoken, "mic": mic}

@@ -133,6 +133,7 @@ class EchoCanceller:
         self._waiting = np.zeros(0)
         self._next = None
         self._history = np.zeros(0)
+        self._lateness.clear()
 
     def process(self, chunk: bytes, t_end: float) -> Cleaned:
         """Microphone audio ending at clock time `t_end`; back comes the audio, echo taken out,
@@ -144,11 +145,8 @@ class EchoCanceller:
         """
         mic = np.frombuffer(chunk, np.int16).astype(np.float64)
         newest = round(t_end * self.rate)
-        if self._next is None:  # the stream starts
+        if self._next is None:  # the stream starts (see reset_stream)
             self._next = self._history_first = newest - len(mic)
-            self._waiting = np.zeros(0)
-            self._history = np.zeros(0)
-            self._lateness.clear()
         self._keep_time(newest - (self._next + len(self._waiting) + len(mic)), newest)
         self._history = np.concatenate([self._history, mic])
         keep = self.max_delay + self.lead + self.window + 2 * self.search + self.rate

@@ -12,6 +12,8 @@ import time
 from array import array
 from collections.abc import Callable
 
+import numpy as np
+
 from voicecoach.audio import EARCONS, Clip, tone, unit_noise
 
 RATE = 16000
@@ -34,6 +36,28 @@ def to_16k(clip: Clip) -> array:
         b = samples[j + 1] if j < last else a
         out[i] = int(a + (b - a) * frac)
     return out
+
+
+def late_by(samples: np.ndarray, fraction: float) -> np.ndarray:
+    """The samples started `fraction` of a sample later (a phase shift; band-limited), as a
+    real player's start falls between samples. (Kept apart from echo.py's own shift, so the
+    simulated room does not share a mistake with the canceller it tests.)"""
+    size = 1 << (len(samples) + 1).bit_length()
+    spectrum = np.fft.rfft(samples, size) * np.exp(-2j * np.pi * np.fft.rfftfreq(size) * fraction)
+    return np.fft.irfft(spectrum, size)[:len(samples) + 1]
+
+
+def room_response(rng: np.random.Generator, delay: float, rt60: float = 0.3) -> np.ndarray:
+    """How a loudspeaker reaches a microphone in a living room: heard `delay` seconds late,
+    with 0.25 s of reflections dying away over `rt60` seconds (by 60 dB) and carrying half as
+    much energy as the direct sound."""
+    start, tail_length = int(delay * RATE), int(0.25 * RATE)
+    response = np.zeros(start + tail_length)
+    response[start] = 1.0
+    tail = rng.normal(0, 1, tail_length - 1) * np.exp(
+        -6.9 * np.arange(1, tail_length) / RATE / rt60)
+    response[start + 1:] = tail * np.sqrt(0.5 / np.sum(tail ** 2))
+    return response
 
 
 class Room:

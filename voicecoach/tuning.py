@@ -148,10 +148,11 @@ WAKE_REJECTION = Rejection(decoys=200, weight=1.0, first_decoys=WAKE_FIRST_DECOY
 # --- Echo cancelling (echo.py): hearing "stop" said over the coach's own voice ------------------
 ECHO_BLOCK = 256  # samples per filter block (16 ms)
 ECHO_MAX_DELAY = 1.5  # seconds from the player starting to the echo being read from the
-# microphone (0.88 s measured on the virtual devices through aplay and PyAudio: both buffer)
+# microphone: 37-43 ms on the virtual devices (aplay, PyAudio); the room is for players and
+# sound servers that buffer far more. Only the first sound waits this long to be found.
 ECHO_CLOCK_WINDOW = 2.0  # microphone reads all late by more than ECHO_CLOCK_TOLERANCE over this
-ECHO_CLOCK_TOLERANCE = 0.02  # long mean samples were lost (reads come back up to 0.3 s late
-# in bursts on the virtual devices, but the first of each burst within 5 ms)
+ECHO_CLOCK_TOLERANCE = 0.02  # long mean samples were lost (on the virtual devices reads come
+# back in bursts, up to 70 ms late, but the first of each burst within 5 ms)
 ECHO_FILTER_SECONDS = 0.15  # the room's reflections the filter learns, after the delay
 ECHO_LEAD = 0.03  # the echo may seem to come this early (the two clocks' stamps differ)
 ECHO_STEP = 0.5  # adaptation step (normalised per frequency)

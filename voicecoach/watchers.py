@@ -498,10 +498,6 @@ class AnyWatcher:
                 return None
             time.sleep(min(self.step, left))
 
-    def played(self, clip: Clip, at: float) -> None:
-        """The loudspeaker started playing `clip` at clock time `at` (for echo cancelling)."""
-        self.spotter.self_hearing.played(clip.pcm, clip.rate, at)
-
     @contextlib.contextmanager
     def speaking(self, text: str) -> Iterator[None]:
         with contextlib.ExitStack() as stack:
