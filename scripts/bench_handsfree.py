@@ -15,8 +15,12 @@
    commands, and the CPU used by the listening thread.
 3. Real time: "stop" spoken into the room during a counted hold, N trials; the time from the
    end of the spoken word to the hold being cut off (the coach stops counting).
+4. Urgent commands taken early (the spotter's `quick` path) against waiting for the phrase
+   to end: every real clip of ../shared/speech, and a few espeak words that begin like
+   "stop" or "pause", alone in hiss. Reported for each: stops heard, the time from the end
+   of the word to the verdict, and other words taken for stop, pause or "it hurts".
 
-    python scripts/bench_handsfree.py            # all three parts, about 11 minutes
+    python scripts/bench_handsfree.py            # all four parts, about 15 minutes
     python scripts/bench_handsfree.py --quick    # shorter: fewer exercises and trials
 """
 
@@ -46,6 +50,7 @@ from voicecoach.room import Room, RoomSpeaker, late_by, room_response  # noqa: E
 from voicecoach.session import SessionStopped, exercise_steps  # noqa: E402
 from voicecoach.speakers import Pyttsx3Renderer  # noqa: E402
 from voicecoach.transcript import Transcript  # noqa: E402
+from voicecoach.tuning import COMMAND_QUICK  # noqa: E402
 from voicecoach.watchers import CHUNK, CommandSpotter, SelfHearing, VoiceWatcher  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
@@ -246,7 +251,7 @@ def part_timing(quick: bool) -> dict:
     room = Room(hiss=HISS)
     speaker = RoomSpeaker(room, Pyttsx3Renderer(rate=160), gain=LEAK)
     watcher = VoiceWatcher(room.microphone)
-    speaker.on_play = watcher.played  # as wiring.build_io does for the loudspeaker
+    speaker.observer = watcher  # as wiring.build_io does for the loudspeaker
     clock = MonotonicClock(1.0)
     events = _Events()
     coach = Coach(speaker, None, clock, Transcript(events, clock), watcher)  # type: ignore[arg-type]
@@ -285,7 +290,7 @@ def part_stop_latency(trials: int, seed: int) -> dict:
         room = Room(hiss=HISS)
         speaker = RoomSpeaker(room, renderer, gain=LEAK)
         watcher = VoiceWatcher(room.microphone)
-        speaker.on_play = watcher.played
+        speaker.observer = watcher
         clock = MonotonicClock(1.0)
         clip = usable[(k * 5) % len(usable)]
         spoken: dict[str, float] = {}
@@ -310,11 +315,55 @@ def part_stop_latency(trials: int, seed: int) -> dict:
             "latencies": [round(x, 3) for x in latencies]}
 
 
+QUICK_LOOKALIKES = ("stopped", "stopwatch", "top", "shop", "spot", "stock", "step", "start",
+                   "paws", "pass", "past", "pose", "paid", "hurt", "stuff", "post")
+
+
+def part_quick(seed: int) -> dict:
+    rows = [line.split("\t") for line in (SPEECH / "MANIFEST.tsv").read_text().splitlines()[1:]]
+    words = [(r[1], read_wav((SPEECH / r[0]).read_bytes())) for r in rows]
+    renderer = Pyttsx3Renderer(rate=160)
+    words += [(f"espeak {w}", renderer.render(w)) for w in QUICK_LOOKALIKES]
+    print(f"Quick urgent commands: {len(words)} words alone in hiss, twice...", flush=True)
+    results = {}
+    for quick in (False, True):
+        rng = np.random.default_rng(seed)
+        spotter = CommandSpotter(SelfHearing("none"), quick=quick)
+        latencies, stops, false = [], 0, []
+        for word, clip in words:
+            lead = 0.6
+            x = np.concatenate([np.zeros(int(lead * RATE)), resample(clip),
+                                np.zeros(RATE * 3 // 2)])
+            pcm = np.clip(x + rng.normal(0, HISS, len(x)), -32768, 32767).astype(np.int16).tobytes()
+            spotter.reset()
+            heard = []
+            for offset in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):
+                t_end = (offset // 2 + CHUNK) / RATE
+                if (h := spotter.feed(pcm[offset:offset + 2 * CHUNK], t_end)) is not None:
+                    heard.append((t_end + spotter.log[-1].ms / 1000, h.value))
+            if word == "stop":
+                stops += 1
+                if heard and heard[0][1] == "stop":
+                    latencies.append(heard[0][0] - lead - speech_end(clip))
+            else:
+                false += [f"{word}->{v}" for _, v in heard if v in COMMAND_QUICK]
+        results["quick" if quick else "at phrase end"] = {
+            "stops": stops, "stops_heard": len(latencies),
+            "latency_median": round(statistics.median(latencies), 3),
+            "latency_p95": round(percentile(latencies, 95), 3),
+            "latency_max": round(max(latencies), 3),
+            "other_words": len(words) - stops, "urgent_false": len(false),
+            "stop_false": sum(1 for f in false if f.endswith("->stop")),
+            "false_examples": sorted(set(false))}
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer exercises and trials")
     parser.add_argument("--trials", type=int, default=None, help="real-time stop trials")
-    parser.add_argument("--only", choices=("self", "timing", "stop"), help="run one part")
+    parser.add_argument("--only", choices=("self", "timing", "stop", "quick"),
+                        help="run one part")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -347,6 +396,14 @@ def main() -> None:
         results["stop"] = r = part_stop_latency(trials, args.seed)
         print(f"\nStop, spoken mid-hold, to counting stopped: median {r['latency_median']} s, "
               f"p95 {r['latency_p95']} s, missed {r['missed']}/{r['trials']}")
+    if args.only in (None, "quick"):
+        results["quick"] = r = part_quick(args.seed)
+        for name, q in r.items():
+            print(f"  {name:14} stops heard {q['stops_heard']}/{q['stops']}, word end to "
+                  f"verdict median {q['latency_median']} s, p95 {q['latency_p95']} s, max "
+                  f"{q['latency_max']} s; other words taken for an urgent command "
+                  f"{q['urgent_false']}/{q['other_words']} (for stop {q['stop_false']}): "
+                  f"{', '.join(q['false_examples'])}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -53,6 +53,39 @@ class ScriptedListener:
         pass
 
 
+class CuttableSpeaker:
+    """Says each utterance over `seconds_per_word` a word on the fake clock, asking
+    `cut_short` every 0.1 s as it goes, and stopping when told to."""
+
+    def __init__(self, clock: FakeClock, seconds_per_word: float):
+        self.clock = clock
+        self.seconds_per_word = seconds_per_word
+        self.cut_short = None
+        self.was_cut = False
+        self.said: list[tuple[float, str]] = []
+        self.cut_texts: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.said.append((self.clock.now(), text))
+        end = self.clock.now() + self.seconds_per_word * len(text.split())
+        self.was_cut = False
+        while self.clock.now() < end:
+            if self.cut_short is not None and self.cut_short():
+                self.was_cut = True
+                self.cut_texts.append(text)
+                return
+            self.clock.advance(min(0.1, end - self.clock.now()))
+
+    def cue(self, name: str) -> None:
+        pass
+
+    def adjust(self, command: str) -> str:
+        return f"Adjusted: {command}."
+
+    def close(self) -> None:
+        pass
+
+
 class RecordingSpeaker:
     """Records (time, text); each utterance takes `seconds_per_word` on the fake clock."""
 
@@ -157,9 +190,14 @@ class ScriptedWatcher:
         self.active = False
 
     def next_command(self, timeout: float) -> Heard | None:
-        if self.active and self.commands and self.commands[0][0] <= self.clock.now():
-            _, command = self.commands.pop(0)
+        if (command := self.pending()) is not None:
+            self.commands.pop(0)
             return Heard(command, command)
+        return None
+
+    def pending(self) -> str | None:
+        if self.active and self.commands and self.commands[0][0] <= self.clock.now():
+            return self.commands[0][1]
         return None
 
     def speaking(self, text: str):

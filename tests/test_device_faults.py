@@ -204,3 +204,48 @@ def test_ctrl_c_or_sigterm_end_with_a_goodbye_and_the_session_kept_as_interrupte
     history = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--json"],
                              capture_output=True, text=True, check=True)
     assert json.loads(history.stdout)[-1]["ended"] == "interrupted"
+
+
+class PlaybackNotes:
+    """Notes what the speaker tells its playback observer."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def played(self, clip: Clip, at: float) -> None:
+        self.events.append("played")
+
+    def cut(self, at: float) -> None:
+        self.events.append("cut")
+
+
+def test_a_player_still_playing_is_stopped_when_told_to_cut_short() -> None:
+    """The player is a real process that would take 5 s; the speech is cut 0.3 s in."""
+    renderer = BrokenRenderer()
+    renderer.render = lambda text: Clip(bytes(32000), 16000)  # type: ignore[method-assign]
+    speaker = AudioSpeaker(renderer, echo=io.StringIO(),  # type: ignore[arg-type]
+                           player=["sh", "-c", "sleep 5", "player"])
+    observer = PlaybackNotes()
+    speaker.observer = observer
+    start = time.monotonic()
+    speaker.cut_short = lambda: time.monotonic() - start > 0.3
+    speaker.say("A long sentence.")
+    assert 0.3 < time.monotonic() - start < 1.5
+    assert speaker.was_cut and speaker.audio_ok and observer.events == ["played", "cut"]
+    speaker.cut_short = lambda: False
+    speaker.player = ["true"]
+    speaker.say("Short.")
+    assert not speaker.was_cut and speaker.audio_ok and observer.events[-1] == "played"
+
+
+def test_a_player_that_never_ends_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    renderer = BrokenRenderer()
+    renderer.render = lambda text: Clip(bytes(320), 16000)  # type: ignore[method-assign]
+    out = io.StringIO()
+    speaker = AudioSpeaker(renderer, echo=out,  # type: ignore[arg-type]
+                           player=["sh", "-c", "sleep 30", "player"])
+    monkeypatch.setattr("voicecoach.speakers.PLAYER_GRACE", 0.5)
+    start = time.monotonic()
+    speaker.say("Hello.")
+    assert time.monotonic() - start < 3
+    assert not speaker.audio_ok and "did not finish" in out.getvalue()

@@ -226,3 +226,30 @@ def test_commands_are_not_taken_during_questions():
     skip = next(i for i, e in enumerate(lines) if e.get("value") == "skip")
     pain = next(i for i, e in enumerate(lines) if e.get("value") == "3")
     assert pain < skip
+
+
+def test_a_count_is_cut_short_by_any_command_an_instruction_only_by_stop():
+    from tests.shared import CuttableSpeaker
+    from voicecoach.actions import Cue, Outcome, Watch
+
+    clock = FakeClock()
+    speaker = CuttableSpeaker(clock, seconds_per_word=0.4)
+    # the instruction takes 1.6 s, its repeat another 1.6; the block's counts come each second
+    watcher = ScriptedWatcher(clock, [(0.0, "repeat"), (4.3, "louder"), (5.3, "stop")])
+    block = Timed(6, tuple(Cue(float(n), str(n)) for n in range(1, 6)), "And relax.")
+
+    def script():
+        yield Watch(True)
+        yield Say("Lie on your back.")  # "repeat" is waiting: it does not cut an instruction
+        reply = yield block  # starts at 3.2 s
+        return Outcome("stopped" if reply and reply.value == "stop" else "finished")
+
+    transcript = io.StringIO()
+    outcome = Coach(speaker, None, clock, Transcript(transcript, clock), watcher).run(script())
+    assert outcome.ended == "stopped"
+    assert speaker.cut_texts == ["1", "2"]  # "1" at 4.2-4.6 s and "2" at 5.2-5.6 s
+    events = [json.loads(line) for line in transcript.getvalue().splitlines()]
+    cuts = [e for e in events if e["text"] == "speech cut short"]
+    assert [c["command"] for c in cuts] == ["louder", "stop"]
+    assert [text for _, text in speaker.said] == [
+        "Lie on your back.", "Lie on your back.", "1", "Adjusted: louder.", "2"]

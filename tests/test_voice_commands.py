@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from tests.shared import SPEECH, clips, content, have
-from voicecoach.actions import Outcome, Watch
+from voicecoach.actions import Outcome, Say, Watch
 from voicecoach.audio import Clip, read_wav, silence
 from voicecoach.clock import MonotonicClock
 from voicecoach.coach import Coach
@@ -70,15 +71,15 @@ class Events:
         pass
 
 
-def run_in_room(renderer, plan):
+def run_in_room(renderer, plan, script=one_exercise):
     room = Room()
     watcher = VoiceWatcher(room.microphone)
     clock = MonotonicClock(1.0)
     events = Events(room, plan)
     speaker = RoomSpeaker(room, renderer)
-    speaker.on_play = watcher.played  # as wiring.build_io does for the loudspeaker
+    speaker.observer = watcher  # as wiring.build_io does for the loudspeaker
     coach = Coach(speaker, None, clock, Transcript(events, clock), watcher)
-    outcome = coach.run(one_exercise())
+    outcome = coach.run(script())
     return outcome, events.lines, coach, watcher
 
 
@@ -192,3 +193,86 @@ def test_it_hurts_spoken_mid_hold_asks_about_the_pain(renderer):
     asked = [line["text"] for line in events.lines if line["kind"] == "ask"]
     assert asked == ["Has any pain spread into your leg?", "Is the pain sharp or severe?"]
     assert events.lines[-1]["text"] == "session ended: finished"
+
+
+def test_an_urgent_word_is_decoded_once_its_loud_part_is_over_then_not_again():
+    """A word followed by a soft tail (a breath, room noise above the threshold) is given to
+    the decoder COMMAND_QUICK_SILENCE after its last strong frame, once, and the phrase's end
+    gives nothing more."""
+    from voicecoach.tuning import COMMAND_QUICK_SILENCE
+
+    quiet = silence(1.0, 16000).pcm
+    word = b"\x00\x20" * 6400  # 0.4 s at 8192
+    tail = b"\x90\x01" * 9600  # 0.6 s at 400: above the threshold, 26 dB below the word
+    pcm = quiet + word + tail + quiet
+    endpointer = Endpointer()
+    settled, ended = [], []
+    for i in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):
+        t_end = (i // 2 + 2 * CHUNK // 2) / 16000
+        if (phrase := endpointer.feed(pcm[i:i + 2 * CHUNK], t_end)) is not None:
+            ended.append((t_end, phrase))
+        elif (early := endpointer.settled(t_end)) is not None:
+            settled.append((t_end, early))
+    assert len(settled) == 1 and len(ended) == 1
+    (t_settled, early), (t_ended, phrase) = settled[0], ended[0]
+    assert early.end == pytest.approx(1.4, abs=0.07)  # the word's end, not the tail's
+    assert early.end + COMMAND_QUICK_SILENCE <= t_settled < 1.4 + COMMAND_QUICK_SILENCE + 0.14
+    assert t_ended > 2.2  # the tail held the phrase open; it ended 0.3 s after it
+    assert phrase.end == pytest.approx(2.0, abs=0.07)
+
+
+@needs_speech
+def test_a_real_stop_with_a_breath_after_it_is_taken_before_the_phrase_ends():
+    # one whose early decoding is steady (6 of 6 with this breath; others vary with dither)
+    stop = read_wav(next(p for p in clips("stop", 20) if "0ea0e2f4" in p.name).read_bytes())
+    from voicecoach.audio import frame_levels
+    from voicecoach.room import to_16k
+
+    word = to_16k(stop).tobytes()
+    levels = frame_levels(word, 16000)
+    last = max(i for i, level in enumerate(levels) if level >= 0.1 * max(levels))
+    samples = np.frombuffer(word[:(last + 1) * 480 * 2], np.int16)  # to its last strong frame
+    word = np.clip(samples * (8000 / max(levels)), -32768, 32767).astype(np.int16).tobytes()
+    # 0.6 s at RMS 400: above the endpointer's threshold, 26 dB below the word's peak
+    breath = (np.random.default_rng(3).normal(0, 400, 9600)).astype(np.int16).tobytes()
+    pcm = silence(0.5, 16000).pcm + word + breath + bytes(2 * 16000)
+    results = {}
+    for quick in (True, False):
+        spotter = CommandSpotter(SelfHearing("none"), quick=quick)
+        heard = []
+        for i in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):
+            if (h := spotter.feed(pcm[i:i + 2 * CHUNK], (i // 2 + CHUNK) / 16000)) is not None:
+                heard.append(((i // 2 + CHUNK) / 16000, h.value))
+        results[quick] = heard
+    assert [v for _, v in results[True]] == ["stop"]  # once: the phrase's end adds nothing
+    breath_end = 0.5 + len(word) / 32000 + 0.6
+    assert results[True][0][0] < breath_end  # taken while the breath still held it open
+    assert all(t > breath_end for t, _ in results[False])  # unlike waiting for its end
+
+
+FIRST = "Welcome back. Find a quiet spot with room to lie down, and keep some water nearby."
+LONG = ("Lie on your back on the mat with both knees bent and your feet flat on the floor, "
+        "about hip width apart, and let your arms rest by your sides with the palms down.")
+
+
+def two_instructions():
+    yield Watch(True)
+    yield Say(FIRST)  # the echo canceller learns the room from this one
+    reply = yield Say(LONG)
+    return Outcome("stopped" if reply is not None and reply.value == "stop" else "finished")
+
+
+@needs_speech
+def test_a_real_stop_said_over_a_long_instruction_cuts_it_short(renderer):
+    stop = heard_stop_clip()
+    full = renderer.render(LONG).seconds
+    outcome, lines, coach, _ = run_in_room(renderer, {LONG: [(2.0, stop)]},
+                                           two_instructions)
+    assert outcome.ended == "stopped"
+    said = next(line["t"] for line in lines if line["text"] == LONG)
+    cut = next(line for line in lines if line["text"] == "speech cut short")
+    assert cut["command"] == "stop"
+    # the word ends 2.4-2.9 s in; the rest of the sentence (full: over 7 s) is not said
+    assert 2.4 < cut["t"] - said < 3.6 < full - 2, (cut, full)
+    _, end, _ = coach.speaker.utterances[-1]
+    assert end - coach.speaker.utterances[-1][0] < 3.6

@@ -9,7 +9,7 @@ from voicecoach.actions import SESSION_COMMANDS, Ask, Heard, Outcome, Record, Sa
 from voicecoach.clock import Clock
 from voicecoach.listeners import Listener
 from voicecoach.session import Script
-from voicecoach.speakers import Speaker
+from voicecoach.speakers import Cuttable, Speaker
 from voicecoach.transcript import Transcript
 from voicecoach.watchers import NoWatcher, Watcher
 from voicecoach.words import capitalized, seconds_words
@@ -21,6 +21,11 @@ HELP = (
 )
 PAUSE_REMINDER = 60.0  # seconds between "still paused" reminders
 PAUSE_LIMIT = 30 * 60.0  # a pause this long ends the session, as if "stop" was said
+# Commands that cut the coach short mid-sentence: "stop" and "it hurts" always (nothing said
+# after a stop matters; someone in pain is not kept listening). A count (a droppable cue) is
+# cut by any command, since nothing is lost with it. "repeat" says a cut instruction again.
+CUT_BY_ANY: frozenset[str] | None = None
+CUT_BY_URGENT = frozenset({"stop", "hurts"})
 
 
 class Coach:
@@ -42,10 +47,22 @@ class Coach:
         self._pending: Heard | None = None  # a command heard while holding back a cue
         self.hold_log: list[BlockRun] = []  # every timed block that ran to its end
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, cut_by: frozenset[str] | None = CUT_BY_URGENT) -> None:
+        """Say `text`; while watching, a command in `cut_by` (any, if None) cuts it short."""
         self.transcript.write("say", text)
-        with self.watcher.speaking(text):
-            self.speaker.say(text)
+        cuttable = self.watching and isinstance(self.speaker, Cuttable)
+        if cuttable:
+            self.speaker.cut_short = lambda: (
+                (command := self.watcher.pending()) is not None
+                and (cut_by is None or command in cut_by))
+        try:
+            with self.watcher.speaking(text):
+                self.speaker.say(text)
+        finally:
+            if cuttable:
+                self.speaker.cut_short = None
+        if cuttable and self.speaker.was_cut:
+            self.transcript.write("event", "speech cut short", command=self.watcher.pending())
 
     def run(self, script: Script) -> Outcome:
         """Drive the script to its end and return how the session ended."""
@@ -145,7 +162,7 @@ class Coach:
                     continue  # obeyed at the top of the loop
             late = self.clock.now() >= state.start + next_at
             if not (cues[i].droppable and late):
-                self.say(cues[i].text)
+                self.say(cues[i].text, CUT_BY_ANY if cues[i].droppable else CUT_BY_URGENT)
             i += 1
         end = self.clock.now()
         self.hold_log.append(BlockRun(block.kind, block.duration, start, end - state.paused))

@@ -50,6 +50,7 @@ class _Sound:
     start: int  # timeline sample where the sound is placed (moved when aligned)
     samples: np.ndarray
     onset: int  # first loud sample, counted from the start
+    played_at: int  # timeline sample where the loudspeaker started it
     aligned: bool = False
 
 
@@ -114,7 +115,15 @@ class EchoCanceller:
             # have been read while they played: a question had it).
             past = start - self.max_delay - self.partitions * self.block - self.rate
             self._sounds = [s for s in self._sounds if s.start + len(s.samples) > past]
-            self._sounds.append(_Sound(start, samples, int(loud[0])))
+            self._sounds.append(_Sound(start, samples, int(loud[0]), start))
+
+    def cut(self, at: float) -> None:
+        """The loudspeaker stopped at clock time `at`: what it was still to play never came."""
+        stop = round(at * self.rate)
+        with self._lock:
+            for sound in self._sounds:
+                if sound.played_at <= stop < sound.played_at + len(sound.samples):
+                    sound.samples = sound.samples[:stop - sound.played_at]
 
     def _reference(self, first: int, count: int) -> np.ndarray:
         out = np.zeros(count)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from voicecoach.audio import EARCONS, Clip, tone, unit_noise
+from voicecoach.speakers import CUT_POLL, PlaybackObserver
 
 RATE = 16000
 
@@ -90,6 +91,13 @@ class Room:
         while (delay := t - self.clock()) > 0:
             time.sleep(delay)
 
+    def cut(self, start: float, at: float) -> None:
+        """The sound placed at time `start` goes silent from time `at` on."""
+        first, last = self.sample_at(start), self.sample_at(at)
+        with self._lock:
+            self._sounds = [(f, samples[:max(0, last - f)] if f == first else samples)
+                            for f, samples in self._sounds]
+
     def mix(self, first: int, count: int) -> bytes:
         """Samples `first` to `first + count` of the room: the hiss plus every sound in it."""
         noise = unit_noise()
@@ -148,9 +156,12 @@ class RoomSpeaker:
         self.renderer = renderer
         self.gain = gain
         self.utterances: list[tuple[float, float, str]] = []
-        self.on_play: Callable[[Clip, float], None] | None = None  # told what starts playing
+        self.observer: PlaybackObserver | None = None  # told what starts playing, and cuts
+        self.cut_short: Callable[[], bool] | None = None
+        self.was_cut = False
 
     def say(self, text: str) -> None:
+        self.was_cut = False
         self._play(self.renderer.render(text), text)
 
     def cue(self, name: str) -> None:
@@ -160,11 +171,19 @@ class RoomSpeaker:
     def _play(self, clip: Clip, text: str) -> None:
         """Put the clip in the room and wait until it has been heard out, as playback would."""
         start, end = self.room.play(clip, self.gain)
-        if self.on_play is not None:
-            self.on_play(clip, start)
+        if self.observer is not None:
+            self.observer.played(clip, start)
+        while self.room.clock() < end:
+            if self.cut_short is not None and self.cut_short():
+                end = self.room.clock()
+                self.room.cut(start, end)
+                self.was_cut = True
+                if self.observer is not None:
+                    self.observer.cut(end)
+                break
+            self.room.wait_until(min(end, self.room.clock() + CUT_POLL))
         if text:
             self.utterances.append((start, end, text))
-        self.room.wait_until(end)
 
     def adjust(self, command: str) -> str:
         return self.renderer.adjust(command)

@@ -20,7 +20,7 @@ import time
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 from voicecoach.audio import EARCONS, Clip, read_wav, silence, tone, trim_trailing_silence
 from voicecoach.deadline import Stalled, within
@@ -40,6 +40,30 @@ class Speaker(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class PlaybackObserver(Protocol):
+    """Told what the loudspeaker plays and when (the echo canceller needs to know)."""
+
+    def played(self, clip: Clip, at: float) -> None:
+        """`clip` started playing at monotonic time `at`."""
+        ...
+
+    def cut(self, at: float) -> None:
+        """Whatever was playing stopped at monotonic time `at`, before its end."""
+        ...
+
+
+@runtime_checkable
+class Cuttable(Protocol):
+    """A speaker whose utterance can be cut short: it asks `cut_short` while it plays."""
+
+    cut_short: Callable[[], bool] | None
+    was_cut: bool  # whether the last utterance was cut short
+
+
+CUT_POLL = 0.02  # seconds between two looks at `cut_short` while playing
+PLAYER_GRACE = 10.0  # a player still running this long after its sound's end has hung
 
 
 class ConsoleSpeaker:
@@ -202,7 +226,9 @@ class AudioSpeaker:
         self.problem = ""
         self._retry_at = 0.0
         self._retrying = False
-        self.on_play: Callable[[Clip, float], None] | None = None  # told what starts playing
+        self.observer: PlaybackObserver | None = None
+        self.cut_short: Callable[[], bool] | None = None
+        self.was_cut = False
 
     RENDER_LIMIT = 15.0  # seconds; a synthesiser that takes longer has hung
 
@@ -210,6 +236,7 @@ class AudioSpeaker:
 
     def say(self, text: str) -> None:
         self.console.say(text)
+        self.was_cut = False
         if not self.audio_ok:
             if time.monotonic() < self._retry_at:
                 return
@@ -239,22 +266,51 @@ class AudioSpeaker:
         if not self.player:
             self._give_up("no audio player found (install alsa-utils for aplay)")
             return
-        with tempfile.NamedTemporaryFile(suffix=".wav", prefix="voicecoach-") as f:
+        with tempfile.NamedTemporaryFile(suffix=".wav", prefix="voicecoach-") as f, \
+                tempfile.TemporaryFile() as errors:
             f.write(clip.to_wav())
             f.flush()
-            if self.on_play is not None:
-                self.on_play(clip, time.monotonic())
+            if self.observer is not None:
+                self.observer.played(clip, time.monotonic())
             try:
-                result = subprocess.run(
-                    [*self.player, f.name], capture_output=True, timeout=clip.seconds + 10
-                )
-            except (OSError, subprocess.TimeoutExpired) as exc:
+                player = subprocess.Popen([*self.player, f.name], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=errors)
+            except OSError as exc:
                 self._give_up(f"{self.player[0]} failed: {exc}")
                 return
-        if result.returncode != 0:
-            lines = result.stderr.decode(errors="replace").strip().splitlines()
-            detail = lines[-1] if lines else f"exit status {result.returncode}"
-            self._give_up(f"{self.player[0]}: {detail}")
+            ended = self._wait_out(player, clip.seconds + PLAYER_GRACE)
+            if ended == "cut":
+                return
+            if ended == "hung":
+                self._give_up(f"{self.player[0]} did not finish within "
+                              f"{clip.seconds + PLAYER_GRACE:.0f} s")
+                return
+            if player.returncode != 0:
+                errors.seek(0)
+                lines = errors.read().decode(errors="replace").strip().splitlines()
+                detail = lines[-1] if lines else f"exit status {player.returncode}"
+                self._give_up(f"{self.player[0]}: {detail}")
+
+    def _wait_out(self, player: subprocess.Popen, limit: float) -> str:
+        """Wait for the player to finish ("done"), or stop it when `cut_short` says so ("cut")
+        or when it runs past `limit` seconds ("hung")."""
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                player.wait(timeout=CUT_POLL)
+                return "done"
+            except subprocess.TimeoutExpired:
+                pass
+            cut = self.cut_short is not None and self.cut_short()
+            if cut or time.monotonic() > deadline:
+                player.kill()
+                player.wait()
+                if not cut:
+                    return "hung"
+                self.was_cut = True
+                if self.observer is not None:
+                    self.observer.cut(time.monotonic())
+                return "cut"
 
     def _give_up(self, reason: str) -> None:
         self.audio_ok = False

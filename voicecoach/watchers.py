@@ -25,6 +25,10 @@ from voicecoach.tuning import (
     COMMAND_MAX_SECONDS,
     COMMAND_MIN_SPEECH,
     COMMAND_PREROLL,
+    COMMAND_QUICK,
+    COMMAND_QUICK_KEEP,
+    COMMAND_QUICK_LEVEL,
+    COMMAND_QUICK_SILENCE,
     ECHO_RESIDUAL_HEADROOM,
     ECHO_RESIDUAL_MARGIN,
     ECHO_TAIL,
@@ -47,6 +51,10 @@ class Watcher(Protocol):
 
     def next_command(self, timeout: float) -> Heard | None:
         """The next command heard, waiting up to `timeout` real seconds; None if none."""
+        ...
+
+    def pending(self) -> str | None:
+        """The command waiting to be taken, without taking it; None if none."""
         ...
 
     def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
@@ -72,6 +80,9 @@ class NoWatcher:
     def next_command(self, timeout: float) -> Heard | None:
         if timeout > 0:
             time.sleep(timeout)
+        return None
+
+    def pending(self) -> str | None:
         return None
 
     def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
@@ -180,6 +191,10 @@ class KeyboardWatcher:
             print(f"> {line}", file=self.out, flush=True)
         return Heard(command, line)
 
+    def pending(self) -> str | None:
+        line = self.feed.peek(0) if self.active else None
+        return self.vocabulary.meaning(line) if line is not None else None
+
     def speaking(self, text: str) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
@@ -218,6 +233,9 @@ class Endpointer:
         self._speech_start = 0.0
         self._last_loud = 0.0
         self._loud_seconds = 0.0
+        self._peak = 0.0  # the phrase's loudest frame so far
+        self._last_strong = 0.0  # when its last frame near that peak ended
+        self._settled_at: float | None = None  # `_last_strong` when `settled` last gave it
 
     @property
     def in_phrase(self) -> bool:
@@ -256,10 +274,13 @@ class Endpointer:
             self._preroll.clear()
             self._speech_start = t_end - seconds
             self._loud_seconds = 0.0
+            self._peak = 0.0
+            self._settled_at = None
         self._chunks.append(bytes(len(chunk)) if gated else chunk)
         if loud:
             self._last_loud = t_end
             self._loud_seconds += seconds
+            self._track_strong(levels, t_end, seconds, max(self.threshold, floor))
         too_long = self._last_loud - self._speech_start >= self.max_seconds
         still_loud = t_end - self._last_loud < self.end_silence
         if still_loud and not too_long:
@@ -269,6 +290,33 @@ class Endpointer:
         phrase = Phrase(pcm, self._speech_start, self._last_loud, cut_short=still_loud)
         self._chunks = []
         return phrase if enough else None
+
+    def _track_strong(self, levels: list[float], t_end: float, seconds: float,
+                      loud: float) -> None:
+        """Note the end of the last frame within COMMAND_QUICK_LEVEL of the phrase's peak."""
+        frame = 0.03  # frame_levels' window
+        for i, level in enumerate(levels):
+            self._peak = max(self._peak, level)
+            if level >= max(loud, self._peak * COMMAND_QUICK_LEVEL):
+                self._last_strong = min(t_end, t_end - seconds + (i + 1) * frame)
+
+    def settled(self, t_end: float) -> Phrase | None:
+        """The phrase so far, once per lull, when its words seem over but it has not ended.
+
+        "Over" is COMMAND_QUICK_SILENCE with nothing within COMMAND_QUICK_LEVEL of the phrase's
+        peak: the tail of a word and the room may still be loud enough to hold the phrase
+        open for COMMAND_END_SILENCE. A word said urgently ("stop") can be decoded here.
+        """
+        if not self._chunks or self._loud_seconds < COMMAND_MIN_SPEECH:
+            return None
+        if t_end - self._last_strong < COMMAND_QUICK_SILENCE:
+            return None
+        if self._settled_at == self._last_strong:
+            return None
+        self._settled_at = self._last_strong
+        pcm = b"".join(self._chunks)
+        drop = 2 * int((t_end - self._last_strong - COMMAND_QUICK_KEEP) * SAMPLE_RATE)
+        return Phrase(pcm[:len(pcm) - max(0, drop)], self._speech_start, self._last_strong)
 
 
 @dataclass
@@ -322,6 +370,11 @@ class SelfHearing:
         if self.canceller is not None:
             self.canceller.play(pcm, rate, at)
 
+    def cut(self, at: float) -> None:
+        """The loudspeaker went silent at clock time `at`, cutting short what it played."""
+        if self.canceller is not None:
+            self.canceller.cut(at)
+
     def reset_stream(self) -> None:
         """The microphone was (re)opened."""
         if self.canceller is not None:
@@ -361,15 +414,27 @@ class SelfHearing:
 
 
 class CommandSpotter:
-    """Endpointing, self-hearing protection and decoding, fed audio chunk by chunk."""
+    """Endpointing, self-hearing protection and decoding, fed audio chunk by chunk.
+
+    With `quick` (the default), an urgent command (COMMAND_QUICK) is taken as soon as the
+    phrase's words seem over (`Endpointer.settled`), not when the phrase ends.
+    """
 
     def __init__(self, self_hearing: SelfHearing | None = None,
-                 decoder: GrammarDecoder | None = None, threshold: float = ENERGY_FLOOR):
+                 decoder: GrammarDecoder | None = None, threshold: float = ENERGY_FLOOR,
+                 quick: bool = True):
         self.self_hearing = self_hearing or SelfHearing()
         self.decoder = decoder or decoder_for("command")
         self.endpointer = Endpointer(threshold)
+        self.quick = quick
         self.log: list[Spotted] = []
         self.deciding = False  # a phrase has ended and is being decoded
+        self._taken_early = False  # the phrase under way has already given its command
+
+    def reset(self) -> None:
+        """The stream starts again: no phrase is under way."""
+        self.endpointer.reset()
+        self._taken_early = False
 
     def feed(self, chunk: bytes, t_end: float) -> Heard | None:
         chunk, t_end, floor, gated = self.self_hearing.clean(chunk, t_end)
@@ -377,16 +442,30 @@ class CommandSpotter:
             return None
         phrase = self.endpointer.feed(chunk, t_end, gated, floor)
         if phrase is None:
+            if self.quick and not self._taken_early:
+                early = self.endpointer.settled(t_end)
+                if early is not None:
+                    heard = self._decide(early, only=COMMAND_QUICK)
+                    self._taken_early = heard is not None
+                    return heard
             return None
+        if self._taken_early:
+            self._taken_early = False
+            return None
+        return self._decide(phrase)
+
+    def _decide(self, phrase: Phrase, only: tuple[str, ...] | None = None) -> Heard | None:
+        """Decode a phrase: the command in it, if it is one (of `only`, when given)."""
         self.deciding = True
         try:
             decoded = self.decoder.decode(phrase.pcm)
         finally:
             self.deciding = False
-        accepted = decoded.value is not None and not self.self_hearing.refuses(
-            phrase, decoded.text)
-        self.log.append(Spotted(phrase.start, phrase.end, decoded.text, decoded.value,
-                                accepted, decoded.ms))
+        wanted = decoded.value is not None and (only is None or decoded.value in only)
+        accepted = wanted and not self.self_hearing.refuses(phrase, decoded.text)
+        if only is None or accepted:
+            self.log.append(Spotted(phrase.start, phrase.end, decoded.text, decoded.value,
+                                    accepted, decoded.ms))
         return Heard(decoded.value, decoded.text) if accepted else None
 
 
@@ -429,7 +508,7 @@ class VoiceWatcher:
         cpu_start, wall_start = time.thread_time(), time.monotonic()
         try:
             with self.open_source() as source:
-                self.spotter.endpointer.reset()
+                self.spotter.reset()
                 self.spotter.self_hearing.reset_stream()
                 while self._running.is_set():
                     chunk = source.stream.read(CHUNK)
@@ -452,9 +531,17 @@ class VoiceWatcher:
         except queue.Empty:
             return None
 
+    def pending(self) -> str | None:
+        with self.commands.mutex:
+            return self.commands.queue[0].value if self.commands.queue else None
+
     def played(self, clip: Clip, at: float) -> None:
         """The loudspeaker started playing `clip` at clock time `at` (for echo cancelling)."""
         self.spotter.self_hearing.played(clip.pcm, clip.rate, at)
+
+    def cut(self, at: float) -> None:
+        """The loudspeaker stopped playing at clock time `at`, before the sound's end."""
+        self.spotter.self_hearing.cut(at)
 
     @contextlib.contextmanager
     def speaking(self, text: str) -> Iterator[None]:
@@ -497,6 +584,9 @@ class AnyWatcher:
             if left <= 0:
                 return None
             time.sleep(min(self.step, left))
+
+    def pending(self) -> str | None:
+        return next((c for w in self.watchers if (c := w.pending()) is not None), None)
 
     @contextlib.contextmanager
     def speaking(self, text: str) -> Iterator[None]:

@@ -88,7 +88,7 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
         listener = fallback
         voice = voice_watcher(fallback)
         if isinstance(speaker, AudioSpeaker):
-            speaker.on_play = voice.played  # so its own voice can be taken out of the mic
+            speaker.observer = voice  # so its own voice can be taken out of the mic
         watcher = voice
         if interactive:
             watcher = AnyWatcher([watcher, keys])
