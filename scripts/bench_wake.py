@@ -6,7 +6,8 @@ fed 64 ms chunks as from a microphone.
 
 Streams of other speech (none should wake):
   - the 1,111 real recordings in ../shared/speech, one after another with 0.5 s between them,
-    clean and with white noise 10 dB below the speech;
+    and again with 0.3 s (words running into phrases), clean and with white noise 10 dB below
+    the speech;
   - the five seed documents read aloud by espeak-ng voices (and flite, where installed),
     clean and at 10 dB.
 Wake phrases: "hey coach" alone and with each request, said by every espeak-ng voice (and
@@ -98,13 +99,16 @@ def spot(pcm: bytes) -> tuple[list[tuple[float, str, str]], float, list[float]]:
     return heard, time.process_time() - cpu, [s.ms for s in spotter.log]
 
 
-def real_stream(snr: float | None, step: int) -> tuple[str, bytes]:
+def real_stream(snr: float | None, step: int, gap: float = 0.5) -> tuple[str, bytes]:
+    """The real recordings one after another, `gap` seconds apart: at 0.5 s most are phrases
+    of their own; at 0.3 s two or three run into one phrase, as words do in conversation."""
     parts = []
     for _, path in real_clips(SPEECH, step):
         samples, rate = read_pcm(path)
-        parts += [to_16k(samples, rate), np.zeros(RATE // 2)]
+        parts += [to_16k(samples, rate), np.zeros(int(RATE * gap))]
     audio = with_noise(np.concatenate(parts), snr, seed=7)
-    return f"real recordings, {'clean' if snr is None else f'{snr} dB'}", as_pcm(audio)
+    spacing = "" if gap == 0.5 else f", {gap} s apart"
+    return f"real recordings{spacing}, {'clean' if snr is None else f'{snr} dB'}", as_pcm(audio)
 
 
 def seed_sentences() -> list[str]:
@@ -219,7 +223,8 @@ def main() -> None:
     started = time.monotonic()
     step = 4 if args.quick else 1
     n_voices = len(voices(args.quick))
-    streams = [("real", (None, step)), ("real", (10, step))]
+    streams = [("real", (None, step)), ("real", (10, step)), ("real", (None, step, 0.3)),
+               ("real", (10, step, 0.3))]
     streams += [("read", (v, snr, args.quick)) for v in range(n_voices) for snr in (None, 10)]
     with ProcessPoolExecutor(2) as pool:
         wakes = list(pool.map(false_wakes, streams))

@@ -19,7 +19,7 @@ from tests.shared import SPEECH, clips, have
 from voicecoach.audio import Clip, add_noise_floor, silence, wav_as_pcm16
 from voicecoach.cli import cli
 from voicecoach.listeners import hear_wav, wav_files_listener
-from voicecoach.recognizer import decoder_for
+from voicecoach.recognizer import decoder_for, fewest_loud_frames
 from voicecoach.vocabulary import VOCABULARIES
 
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
@@ -152,3 +152,16 @@ def test_every_vocabulary_is_understood_when_typed():
     assert commands.meaning("p") == "pause" and commands.meaning("next") == "skip"
     assert VOCABULARIES["answer"].meaning("I don't know") == "unsure"
     assert VOCABULARIES["number"].meaning("7/10") == "7"
+
+
+def test_a_word_fitted_over_quiet_is_counted():
+    """0.3 s of hiss then 0.3 s of a loud tone: a word placed on the hiss has no loud frames."""
+    import numpy as np
+
+    t = np.arange(int(0.3 * 16000)) / 16000
+    hiss = np.random.default_rng(0).normal(0, 300, len(t))
+    tone = 10000 * np.sin(2 * np.pi * 300 * t)
+    pcm = np.concatenate([hiss, tone]).astype(np.int16).tobytes()
+    assert fewest_loud_frames(pcm, [("hey_coach", 0, 29), ("start", 30, 59)]) == 0
+    assert fewest_loud_frames(pcm, [("<sil>", 0, 29), ("stop", 30, 59)]) == 30
+    assert fewest_loud_frames(pcm, [("<sil>", 0, 59)]) is None

@@ -19,6 +19,7 @@ from shared import espeak_16k as speech
 
 from voicecoach.audio import read_wav
 from voicecoach.errors import AudioInputError
+from voicecoach.room import to_16k
 from voicecoach.serve import (
     ASK_WHAT,
     BACK_TO_WAITING,
@@ -40,6 +41,7 @@ from voicecoach.wake import (
     wake_decoder,
     wake_vocabulary,
 )
+from voicecoach.watchers import CHUNK
 
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 RATE = 16000
@@ -228,3 +230,25 @@ def test_wake_decoys_include_the_parts_of_the_phrase(decoders):
     decoys = decoders[0].decoys
     assert "hey" in decoys and "coach" in decoys and "eight" in decoys
     assert "hey coach" not in decoys
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+@pytest.mark.parametrize("lead", [2761, 5777])
+def test_a_wake_phrase_is_not_fitted_over_the_quiet_before_a_word(decoders, lead):
+    """The other talk of the end-to-end serve test (real words 0.3 s apart), said up 1.5
+    times: without the quiet-word check, the quiet before a real "stop" and the word decoded
+    as "hey coach start" ("hey coach" under the quiet) at each of these starting offsets, and
+    the serve test once woke that way on CI."""
+    with open(SPEECH / "MANIFEST.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))[3::37][:24]
+    stream = [np.zeros(lead)]
+    for row in rows:
+        clip = read_wav((SPEECH / row["path"]).read_bytes())
+        stream += [1.5 * np.array(to_16k(clip), dtype=np.float64), np.zeros(int(0.3 * RATE))]
+    pcm = np.clip(np.concatenate(stream), -32768, 32767).astype(np.int16).tobytes()
+    spotter = WakeSpotter(decoders[0])
+    step = 2 * CHUNK
+    heard = [spotter.feed(pcm[i:i + step], (i + step) / 2 / RATE)
+             for i in range(0, len(pcm) - step + 1, step)]
+    assert [r for r in heard if r] == []
+    assert [s.text for s in spotter.log if s.text.startswith("stop")], spotter.log  # decoded

@@ -21,6 +21,7 @@ from voicecoach.denoise import subtract_noise
 from voicecoach.tuning import (
     LOUD_FILLER_FRAMES,
     LOUD_FRAME_SHARE,
+    LOUD_WORD_FRAMES,
     NOISE_FLOOR_DB,
     REJECTION,
     Rejection,
@@ -141,6 +142,23 @@ def speech_outside_words(pcm: bytes, segments: list[tuple[str, int, int]]) -> bo
     return loud_in_fillers >= LOUD_FILLER_FRAMES
 
 
+def fewest_loud_frames(pcm: bytes, segments: list[tuple[str, int, int]]) -> int | None:
+    """The fewest speech-loud frames under any one word the decoder placed (None: no words).
+
+    A word with hardly any is a word fitted over quiet: a breath or the room before a real
+    word ("hey coach" on 0.25 s of hiss, then "start" on a spoken "stop"). Threshold:
+    LOUD_WORD_FRAMES in tuning.py.
+    """
+    levels = frame_levels(pcm, SAMPLE_RATE, window=0.01)
+    if not levels:
+        return None
+    loud = LOUD_FRAME_SHARE * max(levels)
+    counts = [sum(1 for frame in range(max(first, 0), min(last + 1, len(levels)))
+                  if levels[frame] >= loud)
+              for word, first, last in segments if word not in FILLERS]
+    return min(counts) if counts else None
+
+
 class GrammarDecoder:
     """Decodes raw 16-bit mono 16 kHz PCM against one vocabulary's grammar."""
 
@@ -180,6 +198,8 @@ class GrammarDecoder:
         value = self.vocabulary.phrases.get(text)
         if value is not None and speech_outside_words(pcm, segments):
             value = None  # "yesterday" decoded as "yes" and a loud "silence"
+        if value is not None and (fewest_loud_frames(pcm, segments) or 0) < LOUD_WORD_FRAMES:
+            value = None  # a word fitted over quiet
         ms = (time.perf_counter() - start) * 1000
         return Decoded(text, value, ms)
 

@@ -60,6 +60,15 @@ DENOISE_QUIET_SHARE = 0.2
 # real yes/no/stop (every 2nd clip): right 0.785 -> 0.779, other words accepted 0.039 -> 0.034.
 LOUD_FRAME_SHARE = 0.3
 LOUD_FILLER_FRAMES = 10
+# A word fitted over quiet: every word of the phrase heard must hold LOUD_WORD_FRAMES frames
+# at LOUD_FRAME_SHARE of the loudest, or nothing was understood. Real words 0.3 s apart woke
+# `serve` as "hey coach start": "hey coach" had none (the quiet before a real "stop", at 4-10%
+# of the peak), and in 60 offsets, gains and hisses of that talk it woke 6 times, then 0.
+# Fewest such frames under a word rightly heard (real clips, every 2nd, clean and 10 dB):
+# numbers 5, commands 8, answers 9; wake phrases (bench_wake voices) 19, espeak at 300 words
+# a minute 8. Other words taken for a number had as few as 3. bench_hearing, 0 -> 5: every
+# "right" the same; numbers' other words accepted clean 0.058 -> 0.053, at 10 dB 0.094 -> 0.089.
+LOUD_WORD_FRAMES = 5
 
 
 # --- Decoys -------------------------------------------------------------------------------
