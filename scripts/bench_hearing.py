@@ -7,7 +7,7 @@ answer), rejected (not understood), out-of-vocabulary clips accepted as an answe
 time median and 95th percentile. The clean real clips are also split by bandwidth: "real clean
 4k" holds nothing above 4 kHz (recorded at 8 kHz), "real clean 8k" the full 16 kHz band.
 
-    python scripts/bench_hearing.py                # everything, about 4 minutes on 2 cores
+    python scripts/bench_hearing.py                # everything, about 5 minutes on 2 cores
     python scripts/bench_hearing.py --quick        # every 4th real clip, fewer voices
     python scripts/bench_hearing.py --vocab answer --json results.json
 """
