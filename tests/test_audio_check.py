@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.audio import Clip, tone
+from tests.shared import SPEECH
+from voicecoach.audio import Clip, read_wav, tone
 from voicecoach.audio_check import Levels, analyse, diagnose, portaudio_problem
 from voicecoach.room import to_16k
 
@@ -47,6 +48,21 @@ def test_advice_for_each_kind_of_recording() -> None:
     misheard = diagnose(good, None, "up")
     assert misheard[0].what == 'I heard "up", not "yes"'
     assert diagnose(good, "no", "no")[0].what == 'I heard "no", not "yes"'
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_an_8_khz_microphone_is_told_apart_on_real_recordings() -> None:
+    """A spoken digit recorded at 8 kHz (stored at 16) against the same digit recorded at 16."""
+    def levels(name: str) -> Levels:
+        clip = read_wav((SPEECH / name).read_bytes())
+        return analyse(Clip(to_16k(clip).tobytes(), 16000))
+
+    narrow = levels("six/fsdd_6_george_15.wav")
+    wide = levels("six/scv1vinsis_51055bda_nohash_4.wav")
+    assert narrow.high_band_db < -50 < wide.high_band_db, (narrow, wide)
+    told = [p.what for p in diagnose(narrow, "yes", "yes")]
+    assert len(told) == 1 and "nothing above 4 kHz" in told[0]
+    assert diagnose(wide, "yes", "yes") == []
 
 
 def test_portaudio_errors_in_plain_words() -> None:

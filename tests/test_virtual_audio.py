@@ -389,6 +389,18 @@ def test_check_audio_reports_silence(tmp_path: Path) -> None:
         "silence"]
 
 
+def test_check_audio_tells_an_8_khz_microphone(tmp_path: Path) -> None:
+    """A real "yes" as a Bluetooth headset in call mode would pass it on: resampled to 8 kHz
+    (sox) before it goes into the virtual microphone, which records at 16 kHz."""
+    yes = recordings("yes", "answer", 1, tmp_path)[0]
+    narrow = tmp_path / "yes-8k.wav"
+    subprocess.run(["sox", str(yes), "-r", "8000", str(narrow)], check=True)
+    with VirtualAudio(tmp_path / "pulse") as audio:
+        code, report = check_audio(audio, narrow)
+    assert code == 1 and report["levels"]["high_band_db"] < -50, report
+    assert any("nothing above 4 kHz" in p["what"] for p in report["problems"]), report
+
+
 def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
     """The sound server goes away after the first answer: the coach carries on in text with
     typed answers, then picks up the microphone and the loudspeaker again when it is back."""

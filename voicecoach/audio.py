@@ -65,6 +65,25 @@ def frame_levels(pcm: bytes, rate: int, window: float = 0.03) -> list[float]:
     ]
 
 
+def high_band_db(pcm: bytes, rate: int, above: float = 4200.0) -> float:
+    """The share of a 16-bit recording's power above `above` Hz, in dB (-120 for silence).
+
+    A microphone that records at 8 kHz (a Bluetooth headset in call mode, a telephone line)
+    has nothing there, even once resampled to 16 kHz.
+    """
+    import numpy as np  # here: audio.py is imported at start-up, numpy is not needed then
+
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float64)
+    if rate <= 2 * above:
+        return -120.0
+    power = np.abs(np.fft.rfft(samples)) ** 2
+    total = power.sum()
+    high = power[np.fft.rfftfreq(len(samples), 1 / rate) > above].sum()
+    if total <= 0:
+        return -120.0
+    return round(max(-120.0, 10 * math.log10(max(high / total, 1e-12))), 1)
+
+
 def peak_rms(pcm: bytes, rate: int, window: float = 0.03) -> float:
     """The loudest short-window RMS level of 16-bit PCM (0 for silence)."""
     return max(frame_levels(pcm, rate, window), default=0.0)

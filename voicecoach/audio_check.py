@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from voicecoach.audio import Clip, frame_levels
+from voicecoach.audio import Clip, frame_levels, high_band_db
 from voicecoach.deadline import Stalled, within
 from voicecoach.devices import Device, list_devices
 from voicecoach.errors import AudioInputError, VoicecoachError
 from voicecoach.quiet import quiet_stderr
 from voicecoach.recognizer import SAMPLE_RATE
-from voicecoach.tuning import ENERGY_FLOOR
+from voicecoach.tuning import ENERGY_FLOOR, TELEPHONE_BAND_DB
 
 if TYPE_CHECKING:
     from voicecoach.speakers import AudioSpeaker
@@ -38,6 +38,7 @@ class Levels:
     floor_dbfs: float  # the quietest tenth of 30 ms windows: the room and the microphone's hiss
     clipped_share: float  # samples at full scale
     speech: bool  # something as loud as speech (the listener's energy threshold)
+    high_band_db: float = 0.0  # share of the power above 4.2 kHz: none at 8 kHz
 
 
 @dataclass
@@ -84,6 +85,7 @@ def analyse(clip: Clip) -> Levels:
         floor_dbfs=dbfs(levels[len(levels) // 10]),
         clipped_share=round(clipped / max(1, len(samples)), 5),
         speech=levels[-1] >= ENERGY_FLOOR,
+        high_band_db=high_band_db(clip.pcm, clip.rate),
     )
 
 
@@ -106,6 +108,11 @@ def diagnose(levels: Levels, heard: str | None, heard_text: str) -> list[Problem
             f"the room is loud next to the voice (noise {levels.floor_dbfs} dBFS, voice "
             f"{levels.peak_dbfs} dBFS)",
             "turn off music or the television, move the microphone nearer, or away from a fan"))
+    if levels.high_band_db < TELEPHONE_BAND_DB:
+        problems.append(Problem(
+            "the microphone records nothing above 4 kHz, as an 8 kHz one does (a Bluetooth "
+            "headset in call mode, a telephone line); numbers are heard right far less often",
+            "use a USB microphone or speakerphone, or a headset set to wideband (16 kHz)"))
     if heard != "yes":
         said = f'"{heard_text}"' if heard_text else "nothing I could make out"
         problems.append(Problem(
@@ -253,7 +260,8 @@ def report_lines(report: Report) -> list[str]:
     if report.levels is not None:
         lv = report.levels
         lines.append(f"Recorded {lv.seconds:g} s: loudest {lv.peak_dbfs} dBFS, room "
-                     f"{lv.floor_dbfs} dBFS, clipped {lv.clipped_share:.2%}.")
+                     f"{lv.floor_dbfs} dBFS, clipped {lv.clipped_share:.2%}, above 4 kHz "
+                     f"{lv.high_band_db} dB.")
         lines.append(f"Heard: {report.heard_text or 'nothing'}"
                      f" (understood as {report.heard or 'nothing'}).")
     lines.append("Result: all good." if report.ok else
