@@ -135,6 +135,13 @@ COMMAND_QUICK_SILENCE = 0.18
 COMMAND_QUICK_LEVEL = 0.1  # of the phrase's peak RMS (-20 dB)
 COMMAND_QUICK_KEEP = 0.05  # seconds after the last strong frame given to the decoder
 ECHO_TAIL = 0.2  # after the coach stops speaking, its echo may linger this long in a room
+# Seconds a busy Python thread may hold the interpreter before the listening thread gets it
+# (sys.setswitchinterval; Python's default is 0.005). The listener wakes every 64 ms chunk and
+# passes the interpreter back and forth many times per chunk; at 5 ms a busy thread in the same
+# process made it fall behind the microphone, and the echo canceller never learned the room.
+# A real "stop" said over a long instruction (test_voice_commands) with two busy threads
+# beside it: heard 0 of 6 times at 0.005, 5 of 6 at 0.0005; alone, 12 of 12 either way.
+LISTEN_SWITCH_INTERVAL = 0.0005
 
 # Rooms with steady noise (a fan, a television): an endpointer that adapts raises its threshold
 # to NOISE_MARGIN times the room's level, the NOISE_PERCENTILE of each chunk's quietest 30 ms

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -33,6 +34,7 @@ from voicecoach.tuning import (
     ECHO_RESIDUAL_MARGIN,
     ECHO_TAIL,
     ENERGY_FLOOR,
+    LISTEN_SWITCH_INTERVAL,
     NOISE_MARGIN,
     NOISE_PERCENTILE,
     NOISE_WINDOW_CHUNKS,
@@ -493,6 +495,9 @@ class VoiceWatcher:
     def start(self) -> None:
         if self._thread is not None:
             return
+        # The listening thread must keep up with the microphone: hand it the interpreter
+        # sooner when another thread is busy (LISTEN_SWITCH_INTERVAL in tuning.py).
+        sys.setswitchinterval(min(sys.getswitchinterval(), LISTEN_SWITCH_INTERVAL))
         self._running.set()
         self._thread = threading.Thread(target=self._listen, name="voicecoach-commands",
                                         daemon=True)
