@@ -301,3 +301,19 @@ def test_a_real_stop_said_over_a_long_instruction_cuts_it_short(renderer):
     assert 2.4 < cut["t"] - said < 3.6 < full - 2, (cut, full)
     _, end, _ = coach.speaker.utterances[-1]
     assert end - coach.speaker.utterances[-1][0] < 3.6
+
+
+def test_the_listener_is_handed_the_interpreter_sooner_while_it_listens():
+    """LISTEN_SWITCH_INTERVAL while the listening thread runs; Python's own setting after."""
+    import sys
+
+    from voicecoach.tuning import LISTEN_SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    watcher = VoiceWatcher(Room().microphone)
+    watcher.start()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(min(before, LISTEN_SWITCH_INTERVAL))
+    finally:
+        watcher.stop()
+    assert sys.getswitchinterval() == before

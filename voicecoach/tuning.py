@@ -140,7 +140,8 @@ ECHO_TAIL = 0.2  # after the coach stops speaking, its echo may linger this long
 # passes the interpreter back and forth many times per chunk; at 5 ms a busy thread in the same
 # process made it fall behind the microphone, and the echo canceller never learned the room.
 # A real "stop" said over a long instruction (test_voice_commands) with two busy threads
-# beside it: heard 0 of 6 times at 0.005, 5 of 6 at 0.0005; alone, 12 of 12 either way.
+# beside it: heard 0 of 6 times at 0.005, 5 of 6 and then 5 of 5 at 0.0005; alone, 12 of 12.
+# Set while listening only (VoiceWatcher.start), put back on stop.
 LISTEN_SWITCH_INTERVAL = 0.0005
 
 # Rooms with steady noise (a fan, a television): an endpointer that adapts raises its threshold

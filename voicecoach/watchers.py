@@ -490,14 +490,16 @@ class VoiceWatcher:
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
         self.cpu_seconds = 0.0  # CPU time used by the listening thread, summed over runs
+        self._switch_interval = sys.getswitchinterval()  # restored when listening stops
         self.listened_seconds = 0.0
 
     def start(self) -> None:
         if self._thread is not None:
             return
-        # The listening thread must keep up with the microphone: hand it the interpreter
-        # sooner when another thread is busy (LISTEN_SWITCH_INTERVAL in tuning.py).
-        sys.setswitchinterval(min(sys.getswitchinterval(), LISTEN_SWITCH_INTERVAL))
+        # The listening thread must keep up with the microphone: while it runs, it is handed
+        # the interpreter sooner when another thread is busy (LISTEN_SWITCH_INTERVAL).
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, LISTEN_SWITCH_INTERVAL))
         self._running.set()
         self._thread = threading.Thread(target=self._listen, name="voicecoach-commands",
                                         daemon=True)
@@ -508,6 +510,7 @@ class VoiceWatcher:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
             self._thread = None
+            sys.setswitchinterval(self._switch_interval)
 
     def _listen(self) -> None:
         cpu_start, wall_start = time.thread_time(), time.monotonic()
