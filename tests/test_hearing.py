@@ -19,7 +19,7 @@ from tests.shared import SPEECH, clips, have
 from voicecoach.audio import Clip, add_noise_floor, silence, wav_as_pcm16
 from voicecoach.cli import cli
 from voicecoach.listeners import hear_wav, wav_files_listener
-from voicecoach.recognizer import decoder_for, fewest_loud_frames
+from voicecoach.recognizer import decoder_for, fewest_loud_frames, loud_frames
 from voicecoach.vocabulary import VOCABULARIES
 
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
@@ -161,7 +161,7 @@ def test_a_word_fitted_over_quiet_is_counted():
     t = np.arange(int(0.3 * 16000)) / 16000
     hiss = np.random.default_rng(0).normal(0, 300, len(t))
     tone = 10000 * np.sin(2 * np.pi * 300 * t)
-    pcm = np.concatenate([hiss, tone]).astype(np.int16).tobytes()
-    assert fewest_loud_frames(pcm, [("hey_coach", 0, 29), ("start", 30, 59)]) == 0
-    assert fewest_loud_frames(pcm, [("<sil>", 0, 29), ("stop", 30, 59)]) == 30
-    assert fewest_loud_frames(pcm, [("<sil>", 0, 59)]) is None
+    loud = loud_frames(np.concatenate([hiss, tone]).astype(np.int16).tobytes())
+    assert fewest_loud_frames(loud, [("hey_coach", 0, 29), ("start", 30, 59)]) == 0
+    assert fewest_loud_frames(loud, [("<sil>", 0, 29), ("stop", 30, 59)]) == 30
+    assert fewest_loud_frames(loud, [("<sil>", 0, 59)]) is None

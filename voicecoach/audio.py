@@ -74,14 +74,11 @@ def high_band_db(pcm: bytes, rate: int, above: float = 4200.0) -> float:
     import numpy as np  # here: audio.py is imported at start-up, numpy is not needed then
 
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float64)
-    if rate <= 2 * above:
+    if rate <= 2 * above or not len(samples):
         return -120.0
     power = np.abs(np.fft.rfft(samples)) ** 2
-    total = power.sum()
     high = power[np.fft.rfftfreq(len(samples), 1 / rate) > above].sum()
-    if total <= 0:
-        return -120.0
-    return round(max(-120.0, 10 * math.log10(max(high / total, 1e-12))), 1)
+    return round(10 * math.log10(max(high / max(power.sum(), 1e-12), 1e-12)), 1)
 
 
 def peak_rms(pcm: bytes, rate: int, window: float = 0.03) -> float:

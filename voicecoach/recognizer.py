@@ -123,40 +123,40 @@ def grammar(vocabulary: Vocabulary, decoys: list[str], weight: float) -> str:
 FILLERS = ("<sil>", "<s>", "</s>", "[NOISE]", "(NULL)")
 
 
-def speech_outside_words(pcm: bytes, segments: list[tuple[str, int, int]]) -> bool:
+def loud_frames(pcm: bytes) -> list[bool]:
+    """For each of the decoder's 10 ms frames, whether it is speech-loud: at least
+    LOUD_FRAME_SHARE of the loudest frame's RMS."""
+    levels = frame_levels(pcm, SAMPLE_RATE, window=0.01)
+    loud = LOUD_FRAME_SHARE * max(levels, default=0.0)
+    return [level >= loud for level in levels]
+
+
+def _loud_under(loud: list[bool], first: int, last: int) -> int:
+    """How many of frames `first` to `last` (inclusive) are speech-loud."""
+    return sum(loud[max(first, 0):last + 1])
+
+
+def speech_outside_words(loud: list[bool], segments: list[tuple[str, int, int]]) -> bool:
     """True when the decoder filed speech-loud frames under silence or noise.
 
     That is what a longer word looks like when the grammar can only fit its start ("yes" for
-    "yesterday"). Thresholds: LOUD_FRAME_SHARE and LOUD_FILLER_FRAMES in tuning.py.
+    "yesterday"). Threshold: LOUD_FILLER_FRAMES in tuning.py.
     """
-    levels = frame_levels(pcm, SAMPLE_RATE, window=0.01)  # the decoder's 10 ms frames
-    frames = len(levels)
-    if not levels:
-        return False
-    loud = LOUD_FRAME_SHARE * max(levels)
-    loud_in_fillers = sum(
-        1
-        for word, first, last in segments if word in FILLERS
-        for frame in range(max(first, 0), min(last + 1, frames)) if levels[frame] >= loud
-    )
-    return loud_in_fillers >= LOUD_FILLER_FRAMES
+    in_fillers = sum(_loud_under(loud, first, last)
+                     for word, first, last in segments if word in FILLERS)
+    return in_fillers >= LOUD_FILLER_FRAMES
 
 
-def fewest_loud_frames(pcm: bytes, segments: list[tuple[str, int, int]]) -> int | None:
+def fewest_loud_frames(loud: list[bool], segments: list[tuple[str, int, int]]) -> int | None:
     """The fewest speech-loud frames under any one word the decoder placed (None: no words).
 
     A word with hardly any is a word fitted over quiet: a breath or the room before a real
     word ("hey coach" on 0.25 s of hiss, then "start" on a spoken "stop"). Threshold:
     LOUD_WORD_FRAMES in tuning.py.
     """
-    levels = frame_levels(pcm, SAMPLE_RATE, window=0.01)
-    if not levels:
-        return None
-    loud = LOUD_FRAME_SHARE * max(levels)
-    counts = [sum(1 for frame in range(max(first, 0), min(last + 1, len(levels)))
-                  if levels[frame] >= loud)
+    counts = [_loud_under(loud, first, last)
               for word, first, last in segments if word not in FILLERS]
-    return min(counts) if counts else None
+    return min(counts, default=None)
 
 
 class GrammarDecoder:
@@ -196,10 +196,12 @@ class GrammarDecoder:
                         for seg in (self._decoder.seg() or [])]
         text = hyp.hypstr.strip().replace("_", " ") if hyp is not None else ""
         value = self.vocabulary.phrases.get(text)
-        if value is not None and speech_outside_words(pcm, segments):
-            value = None  # "yesterday" decoded as "yes" and a loud "silence"
-        if value is not None and (fewest_loud_frames(pcm, segments) or 0) < LOUD_WORD_FRAMES:
-            value = None  # a word fitted over quiet
+        if value is not None:
+            loud = loud_frames(pcm)
+            if speech_outside_words(loud, segments):
+                value = None  # "yesterday" decoded as "yes" and a loud "silence"
+            elif (fewest_loud_frames(loud, segments) or 0) < LOUD_WORD_FRAMES:
+                value = None  # a word fitted over quiet
         ms = (time.perf_counter() - start) * 1000
         return Decoded(text, value, ms)
 
