@@ -42,6 +42,11 @@ def renderer():
     return Pyttsx3Renderer(rate=200)
 
 
+@pytest.fixture
+def quick_position(monkeypatch):
+    """One second to get into position instead of five, for tests that act in the hold."""
+    monkeypatch.setattr("voicecoach.narration.GET_INTO_POSITION", 1.0)
+
 def one_exercise():
     yield Watch(True)
     try:
@@ -145,7 +150,7 @@ def test_own_speech_and_its_echo_tail_count_as_silence():
 
 
 @needs_speech
-def test_a_real_stop_spoken_mid_hold_cuts_it_off_fast(renderer):
+def test_a_real_stop_spoken_mid_hold_cuts_it_off_fast(renderer, quick_position):
     stop = heard_stop_clip()
     outcome, lines, coach, _ = run_in_room(renderer, {"hold starts": [(4.0, stop)]})
     assert outcome.ended == "stopped"
@@ -157,7 +162,8 @@ def test_a_real_stop_spoken_mid_hold_cuts_it_off_fast(renderer):
 
 
 @needs_speech
-def test_pause_then_a_real_go_resumes_and_the_hold_keeps_its_length(renderer, monkeypatch):
+def test_pause_then_a_real_go_resumes_and_the_hold_keeps_its_length(renderer, monkeypatch,
+                                                                     quick_position):
     go = next(read_wav(p.read_bytes()) for p in clips("go", 20)
               if hear(CommandSpotter(SelfHearing("none")), read_wav(p.read_bytes())) == "resume")
     # If a loaded machine delays the coach's "Paused..." until it overlaps the "go" (and the
@@ -185,7 +191,7 @@ def test_repeat_then_skip_spoken_while_getting_into_position(renderer):
     assert said == [f"{BARE.name}.", f"{BARE.name}.", f"Skipping {BARE.name}."]
 
 
-def test_it_hurts_spoken_mid_hold_asks_about_the_pain(renderer):
+def test_it_hurts_spoken_mid_hold_asks_about_the_pain(renderer, quick_position):
     from tests.shared import ScriptedListener
 
     room = Room()
