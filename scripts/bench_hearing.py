@@ -6,10 +6,12 @@ vocabulary and condition it prints: in-vocabulary clips right, confused (heard a
 answer), rejected (not understood), out-of-vocabulary clips accepted as an answer, and decode
 time median and 95th percentile. The clean real clips are also split by bandwidth: "real clean
 4k" holds nothing above 4 kHz (recorded at 8 kHz), "real clean 8k" the full 16 kHz band.
+Real clips are those of the speakers the word check never trained on, unless --all-speakers.
 
     python scripts/bench_hearing.py                # everything, about 5 minutes on 2 cores
     python scripts/bench_hearing.py --quick        # every 4th real clip, fewer voices
     python scripts/bench_hearing.py --vocab answer --json results.json
+    python scripts/bench_hearing.py --no-word-check  # pocketsphinx alone, to compare
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach import tuning  # noqa: E402
+from voicecoach import recognizer, tuning  # noqa: E402
 from voicecoach.audio import high_band_db  # noqa: E402
 from voicecoach.listeners import hear_wav  # noqa: E402
 from voicecoach.vocabulary import VOCABULARIES  # noqa: E402
+from voicecoach.word_check import held_out  # noqa: E402
 from voicecoach.words import number_words  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
@@ -147,9 +150,12 @@ def telephone_band(samples: np.ndarray, rate: int) -> bool:
     return high_band_db(pcm, rate) < tuning.TELEPHONE_BAND_DB
 
 
-def real_clips(speech: Path, step: int) -> list[tuple[str, Path]]:
+def real_clips(speech: Path, step: int, all_speakers: bool) -> list[tuple[str, Path]]:
+    """The manifest's clips; unless `all_speakers`, only the speakers the word check was
+    never trained on (word_check.held_out), so its figures are not flattered."""
     with (speech / "MANIFEST.tsv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows = [row for row in rows if all_speakers or held_out(row["speaker_id"])]
     return [(row["word"], speech / row["path"]) for row in rows[::step]]
 
 
@@ -159,13 +165,13 @@ def synthetic_phrases(vocab: str) -> list[tuple[str, str | None]]:
     return phrases + [(p, None) for p in OUT_OF_VOCABULARY if p.lower() not in own]
 
 
-def run_vocab(vocab: str, quick: bool, speech: str) -> dict[str, Tally]:
+def run_vocab(vocab: str, quick: bool, speech: str, all_speakers: bool) -> dict[str, Tally]:
     """All conditions for one vocabulary (one process, so timings are one core's)."""
     tallies: dict[str, Tally] = {}
     expected = REAL_EXPECTED[vocab]
     step = 4 if quick else 1
     if Path(speech).is_dir():
-        clips = real_clips(Path(speech), step)
+        clips = real_clips(Path(speech), step, all_speakers)
         for index, (word, path) in enumerate(clips):
             samples, rate = read_pcm(path)
             for snr in (None, *NOISE_LEVELS_DB):
@@ -240,7 +246,12 @@ def main() -> None:
     parser.add_argument("--decoys", type=int, help="try this many decoys (see tuning.py)")
     parser.add_argument("--weight", type=float, help="try this decoy weight (see tuning.py)")
     parser.add_argument("--no-synthetic", action="store_true", help="real clips only")
+    parser.add_argument("--no-word-check", action="store_true",
+                        help="pocketsphinx alone, without the word check's second opinion")
+    parser.add_argument("--all-speakers", action="store_true",
+                        help="also the real clips of speakers the word check was trained on")
     args = parser.parse_args()
+    recognizer.word_check_enabled = not args.no_word_check
     for name, rejection in list(tuning.REJECTION.items()):
         tuning.REJECTION[name] = tuning.Rejection(
             decoys=rejection.decoys if args.decoys is None else args.decoys,
@@ -252,8 +263,11 @@ def main() -> None:
     vocabs = args.vocab or ["answer", "number", "command"]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=2) as pool:
-        futures = {v: pool.submit(run_vocab, v, args.quick, args.speech) for v in vocabs}
+        futures = {v: pool.submit(run_vocab, v, args.quick, args.speech, args.all_speakers)
+                   for v in vocabs}
         results = {v: f.result() for v, f in futures.items()}
+    print(f"word check: {'off' if args.no_word_check else 'on'}; real clips: "
+          f"{'all speakers' if args.all_speakers else 'held-out speakers only'}")
     print(table(results))
     print()
     print(details(results))

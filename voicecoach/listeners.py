@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from voicecoach.tuning import (
 )
 from voicecoach.vocabulary import VOCABULARIES
 from voicecoach.watchers import LineFeed
+from voicecoach.word_check import shared_check
 
 
 class Listener(Protocol):
@@ -71,6 +73,8 @@ class SpeechListener:
         configure(self.recognizer)
         self._calibrated = False
         self.last: Decoded | None = None
+        # Load the word check (about 0.3 s) while the first question is being asked.
+        threading.Thread(target=shared_check, name="voicecoach-word-check", daemon=True).start()
 
     def listen(self, expect: str) -> Heard:
         """One answer; AudioInputError when the source fails or, live, stops giving sound."""

@@ -24,11 +24,15 @@ from voicecoach.tuning import (
     LOUD_WORD_FRAMES,
     NOISE_FLOOR_DB,
     REJECTION,
+    WORD_CHECK,
     Rejection,
 )
 from voicecoach.vocabulary import VOCABULARIES, Vocabulary
+from voicecoach.word_check import second_opinion, shared_check
 
 SAMPLE_RATE = 16000
+# The word check's second opinion (word_check.py); scripts turn it off to compare without it.
+word_check_enabled = True
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Decoded:
     text: str
     value: str | None
     ms: float
+    checked: str = ""  # the word check's verdict ("seven 0.93"), when it was asked
 
 
 @cache
@@ -178,10 +183,12 @@ class GrammarDecoder:
         )
         self._decoder.activate_search(vocabulary.name)
         self._lock = threading.Lock()
+        self.check_rule = WORD_CHECK.get(vocabulary.name) if word_check_enabled else None
 
     def decode(self, pcm: bytes) -> Decoded:
         """Decode one utterance. Silence, noise or a decoy word give value None."""
         start = time.perf_counter()
+        raw = pcm
         if pcm:
             pcm = subtract_noise(pcm)
             floor = peak_rms(pcm, SAMPLE_RATE) * 10 ** (-NOISE_FLOOR_DB / 20)
@@ -196,14 +203,28 @@ class GrammarDecoder:
                         for seg in (self._decoder.seg() or [])]
         text = hyp.hypstr.strip().replace("_", " ") if hyp is not None else ""
         value = self.vocabulary.phrases.get(text)
+        refused = False
         if value is not None:
             loud = loud_frames(pcm)
             if speech_outside_words(loud, segments):
-                value = None  # "yesterday" decoded as "yes" and a loud "silence"
+                refused = True  # "yesterday" decoded as "yes" and a loud "silence"
             elif (fewest_loud_frames(loud, segments) or 0) < LOUD_WORD_FRAMES:
-                value = None  # a word fitted over quiet
+                refused = True  # a word fitted over quiet
+            if refused:
+                value = None
+        checked = ""
+        # A phrase refused above is not the check's to rescue: the check knows "yes", not
+        # "yesterday", and would say "yes".
+        if (raw and not refused and self.check_rule is not None
+                and (check := shared_check()) is not None):
+            verdict = check.verdict(raw)
+            checked = f"{verdict.word} {verdict.probability:.2f}"
+            meaning = {w: v for w in check.classifier.words
+                       if (v := self.vocabulary.phrases.get(w)) is not None}
+            value = second_opinion(value, text, verdict, meaning, check.classifier.words,
+                                   self.check_rule)
         ms = (time.perf_counter() - start) * 1000
-        return Decoded(text, value, ms)
+        return Decoded(text, value, ms, checked)
 
 
 _decoders: dict[str, GrammarDecoder] = {}
