@@ -111,7 +111,7 @@ def diagnose(levels: Levels, heard: str | None, heard_text: str) -> list[Problem
     if levels.high_band_db < TELEPHONE_BAND_DB:
         problems.append(Problem(
             "the microphone records nothing above 4 kHz, as an 8 kHz one does (a Bluetooth "
-            "headset in call mode, a telephone line); numbers are heard right far less often",
+            "headset in call mode, a telephone line); numbers are heard right less often",
             "use a USB microphone or speakerphone, or a headset set to wideband (16 kHz)"))
     if heard != "yes":
         said = f'"{heard_text}"' if heard_text else "nothing I could make out"
