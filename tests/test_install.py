@@ -47,3 +47,17 @@ def test_wheel_ships_the_routines_and_runs_from_elsewhere(tmp_path: Path):
     first_line, listing = run.stdout.split("\n", 1)
     assert first_line.startswith(str(site))
     assert "beginner_back_hip (default)" in listing
+    # the word check's models and weights are in the wheel and load from it
+    check = subprocess.run(
+        [sys.executable, "-c",
+         "from voicecoach.word_check import shared_check; import sys; c = shared_check(); "
+         "print(c.verdict(bytes(32000)).word if c else 'unavailable')"],
+        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,
+    )
+    assert check.returncode == 0 and check.stdout.strip() in load_words(), check.stderr
+
+
+def load_words() -> tuple[str, ...]:
+    from voicecoach.word_check import load_classifier
+
+    return load_classifier().words
