@@ -115,7 +115,7 @@ def test_killed_sessions_leave_a_consistent_file_and_are_reported_next_time(priv
     env = {**os.environ, "VOICECOACH_DATA_DIR": str(private_data_dir)}
     command = [sys.executable, "-m", "voicecoach", *FAST[:3], "0.01", "--routine", "desk_break"]
     rng = random.Random(3)
-    kills = 8
+    kills = 12
     for _ in range(kills):
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True)
