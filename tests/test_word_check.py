@@ -12,9 +12,9 @@ import pytest
 
 from tests.shared import SPEECH, have
 from voicecoach.audio import read_wav
+from voicecoach.tuning import CheckRule
 from voicecoach.word_check import (
     WEIGHTS_FILE,
-    CheckRule,
     Verdict,
     held_out,
     load_classifier,

@@ -219,10 +219,8 @@ class GrammarDecoder:
                 and (check := shared_check()) is not None):
             verdict = check.verdict(raw)
             checked = f"{verdict.word} {verdict.probability:.2f}"
-            meaning = {w: v for w in check.classifier.words
-                       if (v := self.vocabulary.phrases.get(w)) is not None}
-            value = second_opinion(value, text, verdict, meaning, check.classifier.words,
-                                   self.check_rule)
+            value = second_opinion(value, text, verdict, self.vocabulary.phrases,
+                                   check.classifier.words, self.check_rule)
         ms = (time.perf_counter() - start) * 1000
         return Decoded(text, value, ms, checked)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicecoach.word_check import CheckRule
-
 # --- Capture and endpointing (SpeechRecognition) -------------------------------------------
 # These passed a virtual-microphone test (design notes): the default phrase_threshold of 0.3 s
 # silently drops short words like "nope" and "stop".
@@ -115,6 +113,17 @@ REJECTION: dict[str, Rejection] = {
 }
 
 # --- The word check's second opinion (word_check.py: second_opinion says how they combine) --
+@dataclass(frozen=True)
+class CheckRule:
+    """How sure the word check must be to overrule pocketsphinx or rescue a phrase."""
+
+    contradict: float
+    disagree: float
+    veto: float
+    rescue: float
+    never_rescued: tuple[str, ...] = ()
+
+
 # Chosen on two sets, right / confused / other words accepted:
 # (a) out-of-fold verdicts (5-fold, speaker-disjoint) on all 1,111 real clips with
 #     pocketsphinx's own results; (b) bench_hearing's espeak-ng set (6 voices, every phrase of

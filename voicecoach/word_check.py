@@ -13,12 +13,16 @@ verdict and pocketsphinx's combine, with the thresholds in tuning.py.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+
+from voicecoach.tuning import CheckRule
 
 SAMPLE_RATE = 16000
 PAD_SECONDS = 0.5  # silence each side, as in training
@@ -32,17 +36,6 @@ def held_out(speaker_id: str) -> bool:
     """Speakers whose recordings are never trained on, kept to measure the check honestly:
     those whose id hashes to a first hex digit 0-4 (5 in 16, about 31%)."""
     return hashlib.sha256(speaker_id.encode()).hexdigest()[0] in "01234"
-
-
-@dataclass(frozen=True)
-class CheckRule:
-    """How sure the check must be to overrule or rescue (tuning.WORD_CHECK)."""
-
-    contradict: float
-    disagree: float
-    veto: float
-    rescue: float
-    never_rescued: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,8 +121,6 @@ class Classifier:
 
 def load_classifier() -> Classifier:
     data = resources.files("voicecoach").joinpath(f"data/{WEIGHTS_FILE}").read_bytes()
-    import io
-
     with np.load(io.BytesIO(data)) as z:
         return Classifier(tuple(str(w) for w in z["words"]), z["mean"], z["scale"],
                           z["weights"], z["bias"])
@@ -167,7 +158,7 @@ def shared_check() -> WordCheck | None:
 
 
 def second_opinion(value: str | None, text: str, verdict: Verdict,
-                   meaning: dict[str, str], known: tuple[str, ...],
+                   meaning: Mapping[str, str], known: tuple[str, ...],
                    rule: CheckRule) -> str | None:
     """Combine pocketsphinx's value (from `text`) with the word check's verdict.
 
@@ -177,8 +168,8 @@ def second_opinion(value: str | None, text: str, verdict: Verdict,
     word where pocketsphinx's text is one of the check's own words ("yes" against "five"), or
     `rule.veto` sure of any other word ("I do" against a clear "five"). A phrase pocketsphinx
     did not understand is taken as the check's word when that is an answer here, not in
-    `rule.never_rescued`, and the check is `rule.rescue` sure. `meaning` maps the check's
-    words to this vocabulary's values; `known` are the check's words.
+    `rule.never_rescued`, and the check is `rule.rescue` sure. `meaning` maps phrases to this
+    vocabulary's values (the vocabulary's own phrases); `known` are the check's words.
     """
     checked = meaning.get(verdict.word)
     sure = verdict.probability
