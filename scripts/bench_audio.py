@@ -1,7 +1,7 @@
 """Benchmark the real audio path: from the end of a spoken answer to the coach's next sound.
 
 Runs `voicecoach start` on virtual audio devices (a private PulseAudio server, see
-voicecoach/virtual_audio.py) with its real microphone and speaker classes, at the default
+voicecoach/testing/virtual_audio.py) with its real microphone and speaker classes, at the default
 speech rate, and answers the safety questions with real recordings from ../shared/speech
 played into the virtual microphone. The loudspeaker and the microphone are recorded on one
 clock; for each answer it reports the time from the last sound of the answer in the
@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.spoken_session import answer_recordings, run_spoken_session  # noqa: E402
-from voicecoach.virtual_audio import VirtualAudio  # noqa: E402
+from voicecoach.testing.spoken_session import answer_recordings, run_spoken_session  # noqa: E402
+from voicecoach.testing.virtual_audio import VirtualAudio  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 

@@ -1,6 +1,6 @@
 """Measure barge-in on real sound devices: "stop" said over the coach's counting.
 
-On virtual audio devices (voicecoach/virtual_audio.py), the loudspeaker leaks into the
+On virtual audio devices (voicecoach/testing/virtual_audio.py), the loudspeaker leaks into the
 microphone (a PulseAudio loopback at 79% volume, 30 ms late). The coach first reads a few
 sentences (as a routine's introduction does), then counts a hold N times, one `paplay` per
 utterance a second apart ("Hold.", "One.", ... "Ten.", "And relax."), as the real speaker
@@ -9,7 +9,7 @@ microphone is recorded with each sample's time, and so is each player's start.
 
 Compared, on the same recording, through the live command spotter: no protection ("none"),
 listening only in the gaps ("gaps", the old default), voicecoach's own echo canceller fed with
-what was played and when ("cancel", voicecoach/echo.py), and PulseAudio's WebRTC canceller
+what was played and when ("cancel", voicecoach/hearing/echo.py), and PulseAudio's WebRTC canceller
 (module-echo-cancel, measured with no protection). Reported per method: stops heard, other
 commands (false), and the echo left while the coach alone speaks.
 
@@ -33,12 +33,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.audio import Clip, read_wav  # noqa: E402
-from voicecoach.echo import EchoCanceller  # noqa: E402
-from voicecoach.speakers import Pyttsx3Renderer  # noqa: E402
-from voicecoach.spoken_session import answer_recordings  # noqa: E402
-from voicecoach.virtual_audio import Recording, VirtualAudio  # noqa: E402
-from voicecoach.watchers import CHUNK, CommandSpotter, SelfHearing  # noqa: E402
+from voicecoach.audio.rendering import Pyttsx3Renderer  # noqa: E402
+from voicecoach.audio.wav import Clip, read_wav  # noqa: E402
+from voicecoach.hearing.echo import EchoCanceller  # noqa: E402
+from voicecoach.hearing.endpointer import CHUNK  # noqa: E402
+from voicecoach.hearing.spotting import CommandSpotter, SelfHearing  # noqa: E402
+from voicecoach.testing.spoken_session import answer_recordings  # noqa: E402
+from voicecoach.testing.virtual_audio import Recording, VirtualAudio  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 RATE = 16000

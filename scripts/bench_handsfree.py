@@ -40,18 +40,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.actions import Heard, Outcome, Watch  # noqa: E402
-from voicecoach.audio import Clip, frame_levels, read_wav  # noqa: E402
-from voicecoach.clock import FakeClock, MonotonicClock  # noqa: E402
-from voicecoach.coach import Coach  # noqa: E402
-from voicecoach.content import load_content  # noqa: E402
-from voicecoach.model import Dose, Span  # noqa: E402
-from voicecoach.room import Room, RoomSpeaker, late_by, room_response  # noqa: E402
-from voicecoach.session import SessionStopped, exercise_steps  # noqa: E402
-from voicecoach.speakers import Pyttsx3Renderer  # noqa: E402
-from voicecoach.transcript import Transcript  # noqa: E402
-from voicecoach.tuning import COMMAND_QUICK  # noqa: E402
-from voicecoach.watchers import CHUNK, CommandSpotter, SelfHearing, VoiceWatcher  # noqa: E402
+from voicecoach.audio.rendering import Pyttsx3Renderer  # noqa: E402
+from voicecoach.audio.wav import Clip, frame_levels, read_wav  # noqa: E402
+from voicecoach.coach.loop import Coach  # noqa: E402
+from voicecoach.coach.transcript import Transcript  # noqa: E402
+from voicecoach.content.loader import load_content  # noqa: E402
+from voicecoach.content.model import Dose, Span  # noqa: E402
+from voicecoach.hearing.endpointer import CHUNK  # noqa: E402
+from voicecoach.hearing.spotting import CommandSpotter, SelfHearing  # noqa: E402
+from voicecoach.hearing.tuning import COMMAND_QUICK  # noqa: E402
+from voicecoach.hearing.voice_watcher import VoiceWatcher  # noqa: E402
+from voicecoach.session.actions import Heard, Outcome, Watch  # noqa: E402
+from voicecoach.session.asking import SessionStopped  # noqa: E402
+from voicecoach.session.clock import FakeClock, MonotonicClock  # noqa: E402
+from voicecoach.session.exercising import exercise_steps  # noqa: E402
+from voicecoach.testing.room import Room, RoomSpeaker, late_by, room_response  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 RATE = 16000
@@ -220,7 +223,7 @@ def minimal_hold_steps(seconds: tuple[int, ...]):
     content = load_content()
     base = content.exercises["childs_pose"]
     exercise = replace(base, setup=(), cautions=(), finish="", reminders=())
-    from voicecoach.model import RoutineStep
+    from voicecoach.content.model import RoutineStep
 
     return [RoutineStep(exercise, Dose(hold=Span(s, s), reps=Span(2, 2), rest=Span(3, 3)))
             for s in seconds]

@@ -36,12 +36,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach import recognizer, tuning  # noqa: E402
-from voicecoach.audio import high_band_db  # noqa: E402
-from voicecoach.listeners import hear_wav  # noqa: E402
-from voicecoach.vocabulary import VOCABULARIES  # noqa: E402
-from voicecoach.word_check import held_out  # noqa: E402
-from voicecoach.words import number_words  # noqa: E402
+from voicecoach.audio.wav import high_band_db  # noqa: E402
+from voicecoach.hearing import recognizer, tuning  # noqa: E402
+from voicecoach.hearing.listeners import hear_wav  # noqa: E402
+from voicecoach.hearing.vocabulary import VOCABULARIES  # noqa: E402
+from voicecoach.hearing.word_check import held_out  # noqa: E402
+from voicecoach.session.words import number_words  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 NOISE_LEVELS_DB = (20, 10, 5)

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_hearing import REAL_EXPECTED, SPEECH, read_pcm, real_clips, to_wav, with_noise  # noqa: E402
 
-from voicecoach.listeners import hear_wav  # noqa: E402
-from voicecoach.vocabulary import VOCABULARIES  # noqa: E402
+from voicecoach.hearing.listeners import hear_wav  # noqa: E402
+from voicecoach.hearing.vocabulary import VOCABULARIES  # noqa: E402
 
 
 def whisper_model():

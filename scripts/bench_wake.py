@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_hearing import VOICES, espeak, read_pcm, real_clips, with_noise  # noqa: E402
 
-from voicecoach.wake import DEFAULT_WAKE_PHRASES, WakeSpotter, wake_decoder  # noqa: E402
-from voicecoach.watchers import CHUNK  # noqa: E402
+from voicecoach.hearing.endpointer import CHUNK  # noqa: E402
+from voicecoach.hearing.wake import DEFAULT_WAKE_PHRASES, WakeSpotter, wake_decoder  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -171,9 +171,9 @@ def process_rss_mb(pid: int) -> float:
 def live(seconds: float) -> None:
     """`voicecoach serve` on virtual devices: CPU and memory while waiting in silence, then
     while 30 s of other words go into its microphone."""
-    from voicecoach.audio import Clip
-    from voicecoach.spoken_session import read_transcript
-    from voicecoach.virtual_audio import VirtualAudio
+    from voicecoach.audio.wav import Clip
+    from voicecoach.testing.spoken_session import read_transcript
+    from voicecoach.testing.virtual_audio import VirtualAudio
 
     with tempfile.TemporaryDirectory() as folder, VirtualAudio(Path(folder) / "pulse") as audio:
         transcript = Path(folder) / "serve.jsonl"

@@ -1,4 +1,5 @@
-"""Train the word check (voicecoach/word_check.py) on the real recordings of training speakers.
+"""Train the word check (voicecoach/hearing/word_check.py) on the real recordings of training
+speakers.
 
 Reads ../shared/speech/MANIFEST.tsv, keeps the speakers `held_out` does not reserve, embeds
 each clip with the packaged speech embedding and fits a multinomial logistic regression (L2,
@@ -20,9 +21,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.audio import read_wav  # noqa: E402
-from voicecoach.room import to_16k  # noqa: E402
-from voicecoach.word_check import WEIGHTS_FILE, Classifier, Embedder, held_out  # noqa: E402
+from voicecoach.audio.wav import read_wav  # noqa: E402
+from voicecoach.hearing.word_check import WEIGHTS_FILE, Classifier, Embedder, held_out  # noqa: E402
+from voicecoach.testing.room import to_16k  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 L2 = 0.05  # per sample; chosen by 5-fold speaker-disjoint validation (0.02-0.1 all 0.93)

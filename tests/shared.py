@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
-from voicecoach.audio import read_wav
-from voicecoach.clock import FakeClock
-from voicecoach.content import load_content
-from voicecoach.model import Content
-from voicecoach.room import to_16k
-from voicecoach.session import Script
+from voicecoach.audio.wav import read_wav
+from voicecoach.content.loader import load_content
+from voicecoach.content.model import Content
+from voicecoach.session.actions import Ask, Heard, Outcome, Record, Say, Timed, Watch
+from voicecoach.session.clock import FakeClock
+from voicecoach.session.run import Script
+from voicecoach.testing.room import to_16k
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

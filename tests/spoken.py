@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import subprocess
 
-from voicecoach.audio import add_noise_floor, peak_rms
-from voicecoach.recognizer import SAMPLE_RATE
-from voicecoach.vocabulary import normalize
+from voicecoach.audio.wav import add_noise_floor, peak_rms
+from voicecoach.hearing.recognizer import SAMPLE_RATE
+from voicecoach.hearing.vocabulary import normalize
 
 
 def sentences(text: str) -> list[str]:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.shared import SPEECH
-from voicecoach.audio import Clip, read_wav, tone
-from voicecoach.audio_check import Levels, analyse, diagnose, portaudio_problem
-from voicecoach.room import to_16k
+from voicecoach.audio.wav import Clip, read_wav, tone
+from voicecoach.coach.audio_check import Levels, analyse, diagnose, portaudio_problem
+from voicecoach.testing.room import to_16k
 
 
 def voice_like(seconds: float = 1.0, gain: float = 1.0) -> Clip:

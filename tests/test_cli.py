@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.shared import ROOT, clear_answers, content
-from voicecoach.cli import cli
+from voicecoach.cli.main import cli
 from voicecoach.errors import ExitCode
 
 C = content()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.shared import SEEDS
-from voicecoach.content import builtin_routines_dir, find_routine, load_content
+from voicecoach.content.loader import builtin_routines_dir, find_routine, load_content
+from voicecoach.content.yamlio import load_yaml
 from voicecoach.errors import ContentError, UnknownRoutineError
-from voicecoach.yamlio import load_yaml
 
 BUILTIN = builtin_routines_dir()
 

@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from tests.shared import SEEDS, SHARED, content
-from voicecoach.handout import routine_minutes
+from voicecoach.session.handout import routine_minutes
 
 C = content()
 CATALOGUE = SHARED / "content" / "exercises.md"

@@ -1,4 +1,4 @@
-"""Steady noise taken out before decoding (voicecoach/denoise.py), on espeak-ng speech."""
+"""Steady noise taken out before decoding (voicecoach/hearing/denoise.py), on espeak-ng speech."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from shared import espeak_16k as speech
 from shared import have
 
-from voicecoach.denoise import subtract_noise
-from voicecoach.wake import WakeSpotter, wake_decoder
-from voicecoach.watchers import CHUNK
+from voicecoach.hearing.denoise import subtract_noise
+from voicecoach.hearing.endpointer import CHUNK
+from voicecoach.hearing.wake import WakeSpotter, wake_decoder
 
 RATE = 16000
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")

@@ -14,16 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.actions import Heard
-from voicecoach.audio import Clip
-from voicecoach.deadline import Stalled, within
+from voicecoach.audio.audio_speaker import AudioSpeaker
+from voicecoach.audio.deadline import Stalled, within
+from voicecoach.audio.wav import Clip
 from voicecoach.errors import AudioInputError, AudioOutputError
-from voicecoach.listeners import (
-    MICROPHONE_BACK,
-    FallbackListener,
-    SpeechListener,
-)
-from voicecoach.speakers import AudioSpeaker
+from voicecoach.hearing.listeners import MICROPHONE_BACK, FallbackListener, SpeechListener
+from voicecoach.session.actions import Heard
 
 
 def test_within_returns_raises_or_gives_up() -> None:
@@ -128,8 +124,8 @@ class StalledSource:
 
 
 def test_a_stalled_microphone_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("voicecoach.listeners.PHRASE_TIME_LIMIT", 0.5)
-    monkeypatch.setattr("voicecoach.listeners.STALL_MARGIN", 0.5)
+    monkeypatch.setattr("voicecoach.hearing.listeners.PHRASE_TIME_LIMIT", 0.5)
+    monkeypatch.setattr("voicecoach.hearing.listeners.STALL_MARGIN", 0.5)
     listener = SpeechListener(StalledSource, calibrate=True, timeout=0.5)
     listener._calibrated = True
     start = time.monotonic()
@@ -244,7 +240,7 @@ def test_a_player_that_never_ends_is_given_up_on(monkeypatch: pytest.MonkeyPatch
     out = io.StringIO()
     speaker = AudioSpeaker(renderer, echo=out,  # type: ignore[arg-type]
                            player=["sh", "-c", "sleep 30", "player"])
-    monkeypatch.setattr("voicecoach.speakers.PLAYER_GRACE", 0.5)
+    monkeypatch.setattr("voicecoach.audio.audio_speaker.PLAYER_GRACE", 0.5)
     start = time.monotonic()
     speaker.say("Hello.")
     assert time.monotonic() - start < 3

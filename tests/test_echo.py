@@ -1,4 +1,5 @@
-"""The echo canceller (voicecoach/echo.py) on espeak-ng speech in a simulated reverberant room.
+"""The echo canceller (voicecoach/hearing/echo.py) on espeak-ng speech in a simulated
+reverberant room.
 
 The room: the loudspeaker reaches the microphone 70 ms late at half strength, with reflections
 dying away over 0.3 s, and each utterance starts a random fraction of 3 ms later than the coach
@@ -11,9 +12,10 @@ import numpy as np
 import pytest
 from shared import espeak_16k, have
 
-from voicecoach.echo import EchoCanceller
-from voicecoach.room import late_by, room_response
-from voicecoach.watchers import CHUNK, CommandSpotter, SelfHearing
+from voicecoach.hearing.echo import EchoCanceller
+from voicecoach.hearing.endpointer import CHUNK
+from voicecoach.hearing.spotting import CommandSpotter, SelfHearing
+from voicecoach.testing.room import late_by, room_response
 
 pytestmark = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 

@@ -17,19 +17,18 @@ from tests.shared import (
     drive,
     said,
 )
-from voicecoach.actions import Ask, Say, Timed
-from voicecoach.clock import FakeClock
-from voicecoach.coach import HELP, Coach
-from voicecoach.model import Routine
-from voicecoach.session import (
-    COMMANDS_HINT,
+from voicecoach.coach.loop import HELP, Coach
+from voicecoach.coach.transcript import Transcript
+from voicecoach.content.model import Routine
+from voicecoach.session.actions import Ask, Say, Timed
+from voicecoach.session.clock import FakeClock
+from voicecoach.session.exercising import (
     SHARP_ADVICE,
     SHARP_QUESTION,
     SPREAD_ADVICE,
     SPREAD_QUESTION,
-    run_session,
 )
-from voicecoach.transcript import Transcript
+from voicecoach.session.run import COMMANDS_HINT, run_session
 
 C = content()
 ROUTINE = C.routines[C.default_routine]
@@ -198,7 +197,7 @@ def test_time_left_help_rate_and_volume_mid_hold():
     hold = next(e for e in plain if e["text"] == "hold starts")["seconds"]
     _, speaker, _, lines = coach_run([(t0 + 10, "time_left"), (t0 + 11, "help"),
                                       (t0 + 12, "slower"), (t0 + 13, "louder")])
-    from voicecoach.words import capitalized, seconds_words
+    from voicecoach.session.words import capitalized, seconds_words
 
     assert f"{capitalized(seconds_words(hold - 10))} left in this hold." in speaker.texts
     assert HELP in speaker.texts
@@ -230,7 +229,7 @@ def test_commands_are_not_taken_during_questions():
 
 def test_a_count_is_cut_short_by_any_command_an_instruction_only_by_stop():
     from tests.shared import CuttableSpeaker
-    from voicecoach.actions import Cue, Outcome, Watch
+    from voicecoach.session.actions import Cue, Outcome, Watch
 
     clock = FakeClock()
     speaker = CuttableSpeaker(clock, seconds_per_word=0.4)

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.shared import SPEECH, clips, have
-from voicecoach.audio import Clip, add_noise_floor, silence, wav_as_pcm16
-from voicecoach.cli import cli
-from voicecoach.listeners import hear_wav, wav_files_listener
-from voicecoach.recognizer import decoder_for, fewest_loud_frames, loud_frames
-from voicecoach.vocabulary import VOCABULARIES
+from voicecoach.audio.wav import Clip, add_noise_floor, silence, wav_as_pcm16
+from voicecoach.cli.main import cli
+from voicecoach.hearing.listeners import hear_wav, wav_files_listener
+from voicecoach.hearing.recognizer import decoder_for, fewest_loud_frames, loud_frames
+from voicecoach.hearing.vocabulary import VOCABULARIES
 
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is absent")

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.shared import ROOT, clear_answers
-from voicecoach.cli import cli
-from voicecoach.history import FILE_NAME, MIGRATIONS, SCHEMA_VERSION, History, HistoryError
+from voicecoach.cli.main import cli
+from voicecoach.history.store import FILE_NAME, MIGRATIONS, SCHEMA_VERSION, History, HistoryError
 
 CLEAR = "\n".join(clear_answers()) + "\n"
 FAST = ["start", "--text", "--time-scale", "0.001", "--routine", "desk_break"]
@@ -153,7 +153,7 @@ def asked(output: str) -> int:
 
 
 def test_the_full_screening_is_asked_again_only_after_fourteen_days(private_data_dir):
-    from voicecoach.session import CHANGED_QUESTION
+    from voicecoach.session.run import CHANGED_QUESTION
 
     # pain up by a point each time, so no progression question joins in
 
@@ -194,13 +194,13 @@ def clear_for(questions) -> list[str]:
 
 
 def row(days_ago: float, before, after, ended="finished", now=1_800_000_000.0):
-    from voicecoach.history import SessionRow
+    from voicecoach.history.store import SessionRow
 
     return SessionRow(0, now - days_ago * 86400, None, "r", ended, None, before, after, 1, 0, 0)
 
 
 def test_progress_summary_counts_the_week_the_streak_and_the_pain_trend():
-    from voicecoach.history_summary import streak, summary_sentences
+    from voicecoach.history.summary import streak, summary_sentences
 
     now = 1_800_000_000.0
     rows = [row(12, 6, 5), row(10, 6, 4), row(2, 4, 3), row(1, 4, 2), row(0, 3, 2),
@@ -259,7 +259,7 @@ def again(replies: str) -> str:
 
 
 def test_progression_is_offered_after_three_good_sessions_and_raises_the_dose():
-    from voicecoach.session import PROGRESS_QUESTION
+    from voicecoach.session.run import PROGRESS_QUESTION
 
     assert PROGRESS_QUESTION not in invoke(FAST, CLEAR + "3\n2\n").output
     assert PROGRESS_QUESTION not in invoke(FAST, again("3\n2\n")).output
@@ -275,7 +275,7 @@ def test_progression_is_offered_after_three_good_sessions_and_raises_the_dose():
 
 
 def test_no_progression_after_it_hurts_or_a_pain_rise():
-    from voicecoach.session import PROGRESS_QUESTION
+    from voicecoach.session.run import PROGRESS_QUESTION
 
     invoke(FAST, CLEAR + "3\n2\n")
     invoke(FAST, again("3\nit hurts\nno\nno\nyes\n2\n"))  # mild, skipped: still a hurt

@@ -58,6 +58,6 @@ def test_wheel_ships_the_routines_and_runs_from_elsewhere(tmp_path: Path):
 
 
 def load_words() -> tuple[str, ...]:
-    from voicecoach.word_check import load_classifier
+    from voicecoach.hearing.word_check import load_classifier
 
     return load_classifier().words

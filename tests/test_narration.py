@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 
 from tests.shared import RecordingSpeaker, ScriptedListener, content
-from voicecoach.actions import Say, Timed
-from voicecoach.clock import FakeClock
-from voicecoach.coach import Coach
-from voicecoach.model import Dose, Span
-from voicecoach.narration import (
+from voicecoach.coach.loop import Coach
+from voicecoach.content.model import Dose, Span
+from voicecoach.session.actions import Say, Timed
+from voicecoach.session.clock import FakeClock
+from voicecoach.session.narration import (
     GET_INTO_POSITION,
     breaths_block,
     estimated_seconds,
@@ -140,7 +140,7 @@ def test_dose_kinds_cover_every_pattern():
 
 
 def test_the_second_side_mirrors_left_and_right():
-    from voicecoach.actions import Say
+    from voicecoach.session.actions import Say
 
     exercise, dose = ex("step_back_overhead_reach")
     said = [s.text for s in narrate(exercise, dose) if isinstance(s, Say)]
@@ -151,7 +151,7 @@ def test_the_second_side_mirrors_left_and_right():
 
 
 def test_progression_steps_walk_each_range_from_its_low_to_its_high_end():
-    from voicecoach.progress import dose_at
+    from voicecoach.session.progress import dose_at
 
     _, bridge = ex("glute_bridge")  # catalogue: 10 reps, 1-3 sets, 3-5 s holds
     assert (bridge.sets.low, bridge.sets.high) == (1, 3)

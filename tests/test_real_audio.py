@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.shared import SPEECH, clear_answers, content, have
-from voicecoach.audio import silence
-from voicecoach.cli import cli
-from voicecoach.listeners import hear_wav, wav_files_listener
+from voicecoach.audio.wav import silence
+from voicecoach.cli.main import cli
+from voicecoach.hearing.listeners import hear_wav, wav_files_listener
 
 pytestmark = [
     pytest.mark.audio,
@@ -41,7 +41,7 @@ routines:
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory) -> dict[str, Path]:
     """espeak-ng renderings of the answer words, as 22 kHz WAV files."""
-    from voicecoach.speakers import Pyttsx3Renderer
+    from voicecoach.audio.rendering import Pyttsx3Renderer
 
     folder = tmp_path_factory.mktemp("spoken")
     renderer = Pyttsx3Renderer(rate=160)
@@ -102,7 +102,8 @@ def test_silence_is_never_taken_as_no(spoken, tmp_path):
 
 
 def test_each_question_is_rendered_by_espeak_to_audible_speech(tmp_path):
-    from voicecoach.speakers import Pyttsx3Renderer, WavFileSpeaker
+    from voicecoach.audio.rendering import Pyttsx3Renderer
+    from voicecoach.audio.speakers import WavFileSpeaker
 
     speaker = WavFileSpeaker(Pyttsx3Renderer(rate=160), tmp_path / "questions.wav")
     for question in QUESTIONS:

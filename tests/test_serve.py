@@ -17,10 +17,8 @@ import pytest
 from shared import SPEECH, RecordingSpeaker, have
 from shared import espeak_16k as speech
 
-from voicecoach.audio import read_wav
-from voicecoach.errors import AudioInputError
-from voicecoach.room import to_16k
-from voicecoach.serve import (
+from voicecoach.audio.wav import read_wav
+from voicecoach.coach.serve import (
     ASK_WHAT,
     BACK_TO_WAITING,
     HELP,
@@ -31,8 +29,10 @@ from voicecoach.serve import (
     ServeIO,
     Server,
 )
-from voicecoach.transcript import Transcript
-from voicecoach.wake import (
+from voicecoach.coach.transcript import Transcript
+from voicecoach.errors import AudioInputError
+from voicecoach.hearing.endpointer import CHUNK
+from voicecoach.hearing.wake import (
     WakePhraseError,
     WakeSpotter,
     check_wake_phrase,
@@ -41,7 +41,7 @@ from voicecoach.wake import (
     wake_decoder,
     wake_vocabulary,
 )
-from voicecoach.watchers import CHUNK
+from voicecoach.testing.room import to_16k
 
 needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 RATE = 16000

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.shared import content, drive, said
-from voicecoach.actions import Ask, Outcome
-from voicecoach.session import run_session
-from voicecoach.words import number_words
+from voicecoach.session.actions import Ask, Outcome
+from voicecoach.session.run import run_session
+from voicecoach.session.words import number_words
 
 C = content()
 ROUTINE = C.routines[C.default_routine]
@@ -155,7 +155,7 @@ def test_i_dont_know_is_asked_again_and_never_counts_as_no():
 
 
 def test_when_no_full_screening_is_due_only_every_session_groups_are_asked():
-    from voicecoach.session import CHANGED_QUESTION
+    from voicecoach.session.run import CHANGED_QUESTION
 
     every = {g.id for g in C.triage.groups if g.every_session}
     short = [q for q in C.triage.questions_for(False) if not q.only_if]
@@ -171,7 +171,7 @@ def test_when_no_full_screening_is_due_only_every_session_groups_are_asked():
 
 @pytest.mark.parametrize("answer", ["yes", None])
 def test_a_change_or_an_unclear_answer_brings_back_every_question(answer):
-    from voicecoach.session import CHANGED_QUESTION
+    from voicecoach.session.run import CHANGED_QUESTION
 
     replies = [answer] * (3 if answer is None else 1) + [*all_clear(), "3", "2"]
     outcome, actions = drive(run_session(C.triage, ROUTINE, C.exercises,
@@ -183,7 +183,7 @@ def test_a_change_or_an_unclear_answer_brings_back_every_question(answer):
 
 
 def rating(replies: list[str | None]) -> tuple[int | None, list[object]]:
-    from voicecoach.session import ask_pain
+    from voicecoach.session.asking import ask_pain
 
     value: list[int | None] = []
 

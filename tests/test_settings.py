@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from tests.shared import clear_answers, content
-from voicecoach.cli import cli
+from voicecoach.cli.main import cli
 
 CLEAR = "\n".join(clear_answers()) + "\n"
 

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from tests.shared import content, drive, said
-from voicecoach.adapt import adapt_routine
-from voicecoach.model import RoutineStep
-from voicecoach.session import run_session
+from voicecoach.content.model import RoutineStep
+from voicecoach.session.adapt import adapt_routine
+from voicecoach.session.run import run_session
 
 C = content()
 ROUTINE = C.routines[C.default_routine]

@@ -1,6 +1,7 @@
 """End to end on virtual audio devices: `voicecoach start` with its real microphone and speaker.
 
-A private PulseAudio server (voicecoach/virtual_audio.py) gives a null-sink loudspeaker and a
+A private PulseAudio server (voicecoach/testing/virtual_audio.py) gives a null-sink loudspeaker
+and a
 virtual microphone. Real recordings from ../shared/speech answer each question when the
 transcript says the coach is listening; the loudspeaker is recorded and heard back with the
 decoder. Two sessions run at once, each on its own server: all "no" answers through a short
@@ -27,16 +28,16 @@ import pytest
 from shared import SPEECH
 from spoken import SentenceChooser, sentences
 
-from voicecoach.audio import Clip, read_wav
-from voicecoach.room import to_16k
-from voicecoach.spoken_session import (
+from voicecoach.audio.wav import Clip, read_wav
+from voicecoach.testing.room import to_16k
+from voicecoach.testing.spoken_session import (
     VALUES,
     SpokenRun,
     answer_recordings,
     read_transcript,
     run_spoken_session,
 )
-from voicecoach.virtual_audio import VirtualAudio, missing_tools
+from voicecoach.testing.virtual_audio import VirtualAudio, missing_tools
 
 MISSING = missing_tools()
 pytestmark = [
@@ -109,8 +110,8 @@ class ServeRule:
 def wake_recording(folder: Path) -> Path:
     """"Hey coach, start stretching" in an espeak-ng voice unlike the coach's, checked to be
     heard on its own (this test is about the service and the audio path)."""
-    from voicecoach.wake import WakeSpotter, wake_decoder
-    from voicecoach.watchers import CHUNK
+    from voicecoach.hearing.endpointer import CHUNK
+    from voicecoach.hearing.wake import WakeSpotter, wake_decoder
 
     path = folder / "wake.wav"
     subprocess.run(["espeak-ng", "-v", "en-us+m3", "-s", "150", "-w", str(path),
@@ -471,8 +472,8 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
 
 
 WATCH_SCRIPT = """
-from voicecoach.listeners import FallbackListener, KeyboardListener, microphone_listener
-from voicecoach.wiring import voice_watcher
+from voicecoach.hearing.listeners import FallbackListener, KeyboardListener, microphone_listener
+from voicecoach.coach.wiring import voice_watcher
 microphone = FallbackListener(microphone_listener, KeyboardListener(), print,
                               microphone_listener())
 watcher = voice_watcher(microphone)
@@ -499,7 +500,7 @@ def test_commands_are_heard_through_the_real_microphone_path(tmp_path: Path) -> 
 
 
 ECHO_SCRIPT = """
-from voicecoach.wiring import build_io
+from voicecoach.coach.wiring import build_io
 speaker, listener, watcher = build_io(text=False, rate=175, volume=1.0, voice=None,
                                       answer_files=[], speak_to=None, earcons=False,
                                       mic_device=None)

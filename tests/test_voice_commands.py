@@ -11,16 +11,19 @@ import numpy as np
 import pytest
 
 from tests.shared import SPEECH, clips, content, have
-from voicecoach.actions import Outcome, Say, Watch
-from voicecoach.audio import Clip, read_wav, silence
-from voicecoach.clock import MonotonicClock
-from voicecoach.coach import Coach
-from voicecoach.model import Dose, Span
-from voicecoach.room import Room, RoomSpeaker
-from voicecoach.session import SessionStopped, exercise_steps
-from voicecoach.transcript import Transcript
-from voicecoach.tuning import ECHO_CONVERGED_DB
-from voicecoach.watchers import CHUNK, CommandSpotter, Endpointer, SelfHearing, VoiceWatcher
+from voicecoach.audio.wav import Clip, read_wav, silence
+from voicecoach.coach.loop import Coach
+from voicecoach.coach.transcript import Transcript
+from voicecoach.content.model import Dose, Span
+from voicecoach.hearing.endpointer import CHUNK, Endpointer
+from voicecoach.hearing.spotting import CommandSpotter, SelfHearing
+from voicecoach.hearing.tuning import ECHO_CONVERGED_DB
+from voicecoach.hearing.voice_watcher import VoiceWatcher
+from voicecoach.session.actions import Outcome, Say, Watch
+from voicecoach.session.asking import SessionStopped
+from voicecoach.session.clock import MonotonicClock
+from voicecoach.session.exercising import exercise_steps
+from voicecoach.testing.room import Room, RoomSpeaker
 
 pytestmark = [
     pytest.mark.audio,
@@ -37,7 +40,7 @@ HOLD = Dose(hold=Span(12, 12))
 
 @pytest.fixture(scope="module")
 def renderer():
-    from voicecoach.speakers import Pyttsx3Renderer
+    from voicecoach.audio.rendering import Pyttsx3Renderer
 
     return Pyttsx3Renderer(rate=200)
 
@@ -45,7 +48,7 @@ def renderer():
 @pytest.fixture
 def quick_position(monkeypatch):
     """One second to get into position instead of five, for tests that act in the hold."""
-    monkeypatch.setattr("voicecoach.narration.GET_INTO_POSITION", 1.0)
+    monkeypatch.setattr("voicecoach.session.narration.GET_INTO_POSITION", 1.0)
 
 def one_exercise():
     yield Watch(True)
@@ -97,7 +100,7 @@ def voice(text: str) -> Clip:
 
     ("pause" itself is not heard from espeak-ng by the command grammar, measured; "wait" is.)
     """
-    from voicecoach.speakers import Pyttsx3Renderer
+    from voicecoach.audio.rendering import Pyttsx3Renderer
 
     clip = Pyttsx3Renderer(rate=140).render(text)
     return Clip(silence(0.3, clip.rate).pcm + clip.pcm + silence(0.3, clip.rate).pcm, clip.rate)
@@ -114,7 +117,7 @@ def heard_stop_clip() -> Clip:
 
 
 def hear(spotter: CommandSpotter, clip: Clip) -> str | None:
-    from voicecoach.room import to_16k
+    from voicecoach.testing.room import to_16k
 
     pcm = to_16k(clip).tobytes() + bytes(2 * 16000)
     for i in range(0, len(pcm) - 2 * CHUNK + 1, 2 * CHUNK):
@@ -169,8 +172,8 @@ def test_pause_then_a_real_go_resumes_and_the_hold_keeps_its_length(renderer, mo
     # If a loaded machine delays the coach's "Paused..." until it overlaps the "go" (and the
     # go is ignored as said over the coach), the person says it again after the reminder;
     # the pause limit fails the test in a minute instead of hanging it for half an hour.
-    monkeypatch.setattr("voicecoach.coach.PAUSE_REMINDER", 10.0)
-    monkeypatch.setattr("voicecoach.coach.PAUSE_LIMIT", 60.0)
+    monkeypatch.setattr("voicecoach.coach.loop.PAUSE_REMINDER", 10.0)
+    monkeypatch.setattr("voicecoach.coach.loop.PAUSE_LIMIT", 60.0)
     plan = {"hold starts": [(3.0, voice("wait"))], "paused": [(4.5, go)],
             "Still paused. Say continue to carry on, or stop to finish.": [(4.0, go)]}
     outcome, lines, coach, watcher = run_in_room(renderer, plan)
@@ -209,7 +212,7 @@ def test_an_urgent_word_is_decoded_once_its_loud_part_is_over_then_not_again():
     """A word followed by a soft tail (a breath, room noise above the threshold) is given to
     the decoder COMMAND_QUICK_SILENCE after its last strong frame, once, and the phrase's end
     gives nothing more."""
-    from voicecoach.tuning import COMMAND_QUICK_SILENCE
+    from voicecoach.hearing.tuning import COMMAND_QUICK_SILENCE
 
     quiet = silence(1.0, 16000).pcm
     word = b"\x00\x20" * 6400  # 0.4 s at 8192
@@ -235,8 +238,8 @@ def test_an_urgent_word_is_decoded_once_its_loud_part_is_over_then_not_again():
 def test_a_real_stop_with_a_breath_after_it_is_taken_before_the_phrase_ends():
     # one whose early decoding is steady (6 of 6 with this breath; others vary with dither)
     stop = read_wav(next(p for p in clips("stop", 20) if "0ea0e2f4" in p.name).read_bytes())
-    from voicecoach.audio import frame_levels
-    from voicecoach.room import to_16k
+    from voicecoach.audio.wav import frame_levels
+    from voicecoach.testing.room import to_16k
 
     word = to_16k(stop).tobytes()
     levels = frame_levels(word, 16000)
@@ -282,8 +285,8 @@ def learn_then_long(canceller):
 def loud_stop() -> Clip:
     """A real "stop" said up (peak RMS 6000, over the coach's voice), one the decoder hears
     steadily."""
-    from voicecoach.audio import frame_levels
-    from voicecoach.room import to_16k
+    from voicecoach.audio.wav import frame_levels
+    from voicecoach.testing.room import to_16k
 
     clip = read_wav(next(p for p in clips("stop", 20) if "0ea0e2f4" in p.name).read_bytes())
     samples = np.frombuffer(to_16k(clip).tobytes(), np.int16)
@@ -313,7 +316,7 @@ def test_the_listener_is_handed_the_interpreter_sooner_while_it_listens():
     """LISTEN_SWITCH_INTERVAL while the listening thread runs; Python's own setting after."""
     import sys
 
-    from voicecoach.tuning import LISTEN_SWITCH_INTERVAL
+    from voicecoach.hearing.tuning import LISTEN_SWITCH_INTERVAL
 
     before = sys.getswitchinterval()
     watcher = VoiceWatcher(Room().microphone)

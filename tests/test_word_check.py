@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from tests.shared import SPEECH, have
-from voicecoach.audio import read_wav
-from voicecoach.tuning import CheckRule
-from voicecoach.word_check import (
+from voicecoach.audio.wav import read_wav
+from voicecoach.hearing.tuning import CheckRule
+from voicecoach.hearing.word_check import (
     WEIGHTS_FILE,
     Verdict,
     held_out,
@@ -84,8 +84,8 @@ DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 
 @needs_speech
 def test_held_out_speakers_digits_are_mostly_recognised_by_the_check():
-    from voicecoach.room import to_16k
-    from voicecoach.word_check import shared_check
+    from voicecoach.hearing.word_check import shared_check
+    from voicecoach.testing.room import to_16k
 
     check = shared_check()
     assert check is not None, "onnxruntime is missing"
@@ -100,8 +100,8 @@ def test_held_out_speakers_digits_are_mostly_recognised_by_the_check():
 def test_held_out_pain_numbers_through_the_live_decoding_path():
     """The word check lifts pocketsphinx's numbers (about 0.6 right, 0.09 heard as another
     number) on speakers it never saw."""
-    from voicecoach import recognizer
-    from voicecoach.listeners import hear_wav
+    from voicecoach.hearing import recognizer
+    from voicecoach.hearing.listeners import hear_wav
 
     rows = held_out_rows(set(DIGITS))[::2]
     results = [(r["word"], hear_wav(SPEECH / r["path"], "number")) for r in rows]
@@ -114,9 +114,9 @@ def test_held_out_pain_numbers_through_the_live_decoding_path():
 
 @pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 def test_espeak_renderings_are_checked_as_the_words_they_say():
-    from voicecoach.room import to_16k
-    from voicecoach.speakers import Pyttsx3Renderer
-    from voicecoach.word_check import shared_check
+    from voicecoach.audio.rendering import Pyttsx3Renderer
+    from voicecoach.hearing.word_check import shared_check
+    from voicecoach.testing.room import to_16k
 
     check = shared_check()
     assert check is not None
@@ -127,8 +127,8 @@ def test_espeak_renderings_are_checked_as_the_words_they_say():
 
 
 def test_a_check_that_cannot_load_leaves_pocketsphinx_to_decide(monkeypatch, caplog):
-    from voicecoach import word_check
-    from voicecoach.recognizer import decoder_for
+    from voicecoach.hearing import word_check
+    from voicecoach.hearing.recognizer import decoder_for
 
     def broken() -> None:
         raise RuntimeError("model file unreadable")

@@ -1,5 +1,5 @@
 """`python -m voicecoach` runs the CLI."""
 
-from voicecoach.cli import main
+from voicecoach.cli.main import main
 
 main()

@@ -1,0 +1,131 @@
+"""Speech to audio: espeak-ng through pyttsx3, rendered to WAV, entirely offline.
+
+pyttsx3 is used only to render each utterance to a WAV file (one `save_to_file` per
+`runAndWait`), because its own playback cannot be interrupted and loses queued utterances;
+a player subprocess then plays the WAV, so the length of each utterance is known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+
+from voicecoach.audio.quiet import quiet_stderr
+from voicecoach.audio.wav import Clip, read_wav, trim_trailing_silence
+from voicecoach.errors import AudioOutputError
+
+_ENGINE = None
+
+
+_ENGINE_LOCK = threading.Lock()
+
+
+def _shared_engine() -> object:
+    """The process's one pyttsx3 engine: its espeak driver keeps global state, so a second
+    engine in the same process corrupts the first one's callbacks."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            import pyttsx3
+
+            with quiet_stderr():  # espeak-ng probes the sound devices through ALSA
+                _ENGINE = pyttsx3.init()
+        return _ENGINE
+
+
+class Pyttsx3Renderer:
+    """Renders text to audio with pyttsx3 over espeak-ng, entirely offline."""
+
+    # pyttsx3's espeak driver can return from runAndWait before its callback has written the
+    # file, and now and then (about 1 in 500 here) writes an empty one; wait this long for a
+    # complete WAV, and render again, up to ATTEMPTS times, before calling it a failure.
+    FILE_WAIT_SECONDS = 3.0
+    EMPTY_GRACE_SECONDS = 0.3
+    ATTEMPTS = 3
+
+    def __init__(self, rate: int | None = None, voice: str | None = None, volume: float = 1.0):
+        try:
+            self._engine = _shared_engine()
+        except Exception as exc:  # pyttsx3 raises bare errors when espeak-ng is missing
+            raise AudioOutputError(
+                f"text-to-speech is not available ({exc}); install espeak-ng "
+                "(apt-get install espeak-ng) or use --text"
+            ) from None
+        self.volume = max(0.0, min(1.0, volume))
+        # Remembered, and set before every rendering: the engine is shared, and another
+        # renderer may have changed it since.
+        self.rate = rate or int(self._engine.getProperty("rate"))
+        self.voice = voice or self._engine.getProperty("voice")
+        if voice is not None and voice not in self.voices():
+            sample = ", ".join(sorted(self.voices())[:12])
+            raise AudioOutputError(
+                f"unknown voice {voice!r}; try one of: {sample} "
+                "(voicecoach voices lists them all)"
+            )
+
+    def voices(self) -> list[str]:
+        return [v.id for v in self._engine.getProperty("voices")]
+
+    RATE_STEP, RATE_RANGE = 20, (80, 400)  # words a minute
+    VOLUME_STEP, VOLUME_RANGE = 0.2, (0.2, 1.0)  # never so quiet it cannot be heard
+
+    def adjust(self, command: str) -> str:
+        """Change the rate or volume by one step; say what happened, or why it did not."""
+        if command in ("slower", "faster"):
+            rate = self.rate
+            step = self.RATE_STEP if command == "faster" else -self.RATE_STEP
+            new = max(self.RATE_RANGE[0], min(self.RATE_RANGE[1], rate + step))
+            if new == rate:
+                return f"That is already as {'fast' if step > 0 else 'slow'} as I can speak."
+            self.rate = new
+            return "Speaking faster." if step > 0 else "Speaking slower."
+        step = self.VOLUME_STEP if command == "louder" else -self.VOLUME_STEP
+        new = round(max(self.VOLUME_RANGE[0], min(self.VOLUME_RANGE[1], self.volume + step)), 2)
+        if new == self.volume:
+            if step > 0:
+                return "That is already my loudest; please turn up the speaker itself."
+            return "That is already my quietest."
+        self.volume = new
+        return "Speaking louder." if step > 0 else "Speaking more quietly."
+
+    def render(self, text: str) -> Clip:
+        """The utterance as mono 16-bit PCM at the synthesiser's rate."""
+        with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="voicecoach-") as tmp:
+            self._engine.setProperty("rate", self.rate)
+            self._engine.setProperty("voice", self.voice)
+            problem = ""
+            for attempt in range(self.ATTEMPTS):
+                path = Path(tmp) / f"utterance-{attempt}.wav"
+                with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
+                    self._engine.save_to_file(text, str(path))
+                    self._engine.runAndWait()
+                    clip, problem = self._wait_for_wav(path)
+                if clip is not None:
+                    return trim_trailing_silence(clip).scaled(self.volume)
+        raise AudioOutputError(f"speech synthesis produced no audio: {problem}")
+
+    def _wait_for_wav(self, path: Path) -> tuple[Clip | None, str]:
+        start = time.monotonic()
+        problem = "no file was written"
+        empty_since: float | None = None
+        while (now := time.monotonic()) < start + self.FILE_WAIT_SECONDS:
+            try:
+                data = path.read_bytes()
+                clip = read_wav(data)
+                if clip.pcm and len(data) >= 44 + len(clip.pcm):
+                    return clip, ""
+                problem = "the file was empty"
+                empty_since = empty_since or now
+                if now - empty_since > self.EMPTY_GRACE_SECONDS:
+                    break
+            except FileNotFoundError:
+                pass
+            except (OSError, EOFError, ValueError, wave.Error) as exc:
+                problem = str(exc)
+            time.sleep(0.005)
+        return None, problem

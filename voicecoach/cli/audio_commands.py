@@ -1,0 +1,118 @@
+"""`voicecoach check-audio`, `voices` and `hear`: the sound devices and the recognizer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from voicecoach.cli.common import CliError, mic_device_option
+from voicecoach.errors import ExitCode, VoicecoachError
+from voicecoach.hearing.listeners import hear_wav
+from voicecoach.hearing.vocabulary import VOCABULARIES
+from voicecoach.settings import load as load_settings
+
+
+@click.command("check-audio")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+@click.option("--seconds", type=click.FloatRange(1, 30), default=4.0, show_default=True,
+              help="How long to record.")
+@mic_device_option
+@click.option("--rate", type=click.IntRange(80, 400), help="Speech rate in words per minute.")
+@click.option("--volume", type=click.FloatRange(0.1, 1.0), help="Speech volume, 0.1 to 1.0.")
+def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int | None,
+                volume: float | None) -> None:
+    """Check the loudspeaker and the microphone, and say what to fix.
+
+    Lists the sound devices, speaks a test phrase, records a few seconds (say "yes" after the
+    tone), reports the level and what it understood. Exit status 1 when something is wrong.
+
+    \b
+    Examples:
+      voicecoach check-audio
+      voicecoach check-audio --json --mic-device 2
+    """
+    from voicecoach.audio.audio_speaker import AudioSpeaker
+    from voicecoach.audio.rendering import Pyttsx3Renderer
+    from voicecoach.coach.audio_check import report_lines, run_check
+
+    try:
+        settings, _ = load_settings()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    out = sys.stderr if as_json else sys.stdout  # with --json, stdout holds only the JSON
+
+    def say(line: str) -> None:
+        click.echo(line, file=out)
+
+    def make_speaker() -> AudioSpeaker:
+        renderer = Pyttsx3Renderer(rate=rate or settings.rate, voice=settings.voice or None,
+                                   volume=volume or settings.volume)
+        return AudioSpeaker(renderer, echo=out, earcons=settings.earcons)
+
+    device = settings.microphone(mic_device)
+    report = run_check(mic_device=device, seconds=seconds, make_speaker=make_speaker, say=say)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report_lines(report):
+            say(line)
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command()
+def voices() -> None:
+    """List the text-to-speech voices installed (ids for --voice).
+
+    \b
+    Example:
+      voicecoach voices
+    """
+    from voicecoach.audio.rendering import Pyttsx3Renderer
+
+    try:
+        for voice_id in Pyttsx3Renderer().voices():
+            click.echo(voice_id)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--expect", type=click.Choice(sorted(VOCABULARIES)), default="answer",
+              show_default=True, help="Which words to listen for.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
+    """Decode WAV FILES as the live listener would, and print what was heard.
+
+    \b
+    Example:
+      voicecoach hear answer.wav --expect answer --json
+    """
+    failed = 0
+    for path in files:
+        try:
+            decoded = hear_wav(path, expect)
+        except VoicecoachError as exc:
+            failed += 1
+            if as_json:
+                click.echo(json.dumps({"file": str(path), "error": str(exc)}))
+            else:
+                click.echo(f"{path}: error: {exc}")
+            continue
+        if as_json:
+            line = {"file": str(path), "heard": decoded.value, "text": decoded.text,
+                    "ms": round(decoded.ms, 1)}
+            if decoded.checked:
+                line["check"] = decoded.checked  # the word check's verdict, when it was asked
+            click.echo(json.dumps(line))
+        else:
+            heard = decoded.value if decoded.value is not None else "not understood"
+            raw = f' (decoder: "{decoded.text}")' if decoded.text else " (no speech)"
+            if decoded.checked:
+                raw += f", word check: {decoded.checked}"
+            click.echo(f"{path}: {heard}{raw}, {decoded.ms:.0f} ms")
+    if failed:
+        sys.exit(int(ExitCode.ERROR))

@@ -1,0 +1,77 @@
+"""What the commands share: the error shown instead of a traceback, options, loading content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from voicecoach.content.loader import find_routine, load_content, user_routines_dir
+from voicecoach.content.model import Content, Routine
+from voicecoach.errors import VoicecoachError
+from voicecoach.history.store import DATA_DIR_VARIABLE
+
+
+class CliError(click.ClickException):
+    """A VoicecoachError shown as a clear message with its exit code, never a traceback."""
+
+    def __init__(self, error: VoicecoachError):
+        super().__init__(str(error))
+        self.exit_code = int(error.exit_code)
+
+
+def load_library(routines_dirs: tuple[Path, ...]) -> Content:
+    extra = list(routines_dirs)
+    if user_routines_dir().is_dir():
+        extra.append(user_routines_dir())
+    try:
+        return load_content(extra)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+def routine_in(content: Content, asked: str | None, stored: str) -> Routine:
+    """The routine asked for, else the stored one, else the default; a clear error if unknown."""
+    try:
+        return find_routine(content, asked or stored or None)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    help=f"Folder for the history (default: ${DATA_DIR_VARIABLE}, else "
+         "$XDG_DATA_HOME/voicecoach or ~/.local/share/voicecoach).",
+)
+
+
+routines_dir_option = click.option(
+    "--routines-dir", "routines_dirs", multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra folder of routine YAML files (may be repeated).",
+)
+
+
+# Options a session takes, shared by start and serve (which passes them on to its sessions).
+rate_option = click.option("--rate", type=click.IntRange(80, 400),
+                           help="Speech rate in words per minute (setting: rate, 160).")
+
+
+volume_option = click.option("--volume", type=click.FloatRange(0.1, 1.0),
+                             help="Speech volume, from 0.1 to 1.0 (setting: volume, 1.0).")
+
+
+voice_option = click.option("--voice", metavar="ID",
+                            help="espeak-ng voice id (see `voicecoach voices`).")
+
+
+no_earcons_option = click.option("--no-earcons", is_flag=True,
+                                 help="No tones when listening starts or ends.")
+
+
+brief_option = click.option("--brief", is_flag=True,
+                            help="No reminders during holds (setting: verbosity).")
+
+
+mic_device_option = click.option("--mic-device", type=int,
+                                 help="Microphone device index (default: system default).")

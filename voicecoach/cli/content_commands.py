@@ -1,0 +1,94 @@
+"""`voicecoach routines ...` and `voicecoach content`: the content, listed, shown and checked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from voicecoach.cli.common import CliError, load_library, routines_dir_option
+from voicecoach.content.loader import find_routine, load_content
+from voicecoach.errors import ExitCode, VoicecoachError
+from voicecoach.session.handout import content_as_dict, routine_handout, routine_list
+
+
+@click.group()
+def routines() -> None:
+    """List routines, or show one as a printable handout.
+
+    \b
+    Example:
+      voicecoach routines list
+      voicecoach routines show beginner_back_hip
+    """
+
+
+@routines.command("list")
+@routines_dir_option
+def routines_list(routines_dirs: tuple[Path, ...]) -> None:
+    """List the available routines with their length.
+
+    \b
+    Example:
+      voicecoach routines list --routines-dir ~/my-routines
+    """
+    click.echo(routine_list(load_library(routines_dirs)))
+
+
+@routines.command("show")
+@click.argument("name")
+@routines_dir_option
+def routines_show(name: str, routines_dirs: tuple[Path, ...]) -> None:
+    """Show one routine: order, doses, time and cautions.
+
+    \b
+    Example:
+      voicecoach routines show beginner_back_hip
+    """
+    content = load_library(routines_dirs)
+    try:
+        click.echo(routine_handout(find_routine(content, name)))
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+
+
+@routines.command("validate")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+def routines_validate(files: tuple[Path, ...]) -> None:
+    """Check your own routine files; print each problem with its file and line.
+
+    Your routines may use the built-in exercises by id.
+
+    \b
+    Example:
+      voicecoach routines validate ~/.config/voicecoach/routines/mine.yaml
+    """
+    problems: list[str] = []
+    for path in files:
+        try:
+            load_content(extra_files=[path])
+        except VoicecoachError as exc:
+            problems += getattr(exc, "problems", [str(exc)])
+        else:
+            click.echo(f"{path}: ok")
+    if problems:
+        for problem in problems:
+            click.echo(problem)
+        sys.exit(int(ExitCode.CONTENT))
+
+
+@click.command("content")
+@click.option("--json", "as_json", is_flag=True, required=True,
+              help="Print everything as JSON (the only format for now).")
+@routines_dir_option
+def content_command(as_json: bool, routines_dirs: tuple[Path, ...]) -> None:
+    """Print all exercises, routines and triage questions, for tooling and review.
+
+    \b
+    Example:
+      voicecoach content --json > content.json
+    """
+    click.echo(json.dumps(content_as_dict(load_library(routines_dirs)), indent=2))

@@ -1,0 +1,71 @@
+"""`voicecoach history`: past sessions as a table, JSON, CSV, speech or a plot."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from voicecoach.cli.common import CliError, data_dir_option
+from voicecoach.errors import VoicecoachError
+from voicecoach.history.store import HistoryError, as_json, open_history
+from voicecoach.history.summary import as_csv, summary_sentences
+from voicecoach.history.table import history_table
+
+
+@click.command()
+@data_dir_option
+@click.option("--json", "as_json_", is_flag=True, help="Every session as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every session to this CSV file (for a clinician).")
+@click.option("--say", is_flag=True, help="Speak a short progress summary (and print it).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw pain before/after and sessions per week to this PNG (needs the "
+                   "'plot' extra).")
+@click.option("--text", is_flag=True, help="With --say: print only, no speech.")
+def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: bool,
+            plot_path: Path | None, text: bool) -> None:
+    """Show past sessions: date, routine, how each ended, exercises and pain.
+
+    \b
+    Example:
+      voicecoach history
+      voicecoach history --say
+      voicecoach history --csv sessions.csv
+      voicecoach history --plot progress.png
+    """
+    try:
+        store = open_history(data_dir)
+        rows = store.sessions()
+        store.close()
+    except HistoryError as exc:
+        raise CliError(exc) from None
+    if plot_path is not None:
+        from voicecoach.history.plot import plot_history
+
+        try:
+            plot_history(rows, plot_path)
+        except VoicecoachError as exc:
+            raise CliError(exc) from None
+        click.echo(f"Drew {len(rows)} session{'s' * (len(rows) != 1)} to {plot_path}.")
+    elif csv_path is not None:
+        try:
+            csv_path.write_text(as_csv(rows), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(VoicecoachError(
+                f"{csv_path}: cannot write ({exc.strerror or exc})")) from None
+        click.echo(f"Wrote {len(rows)} session{'s' * (len(rows) != 1)} to {csv_path}.")
+    elif say:
+        from voicecoach.coach.wiring import build_speaker
+
+        sentences = summary_sentences(rows, time.time())
+        try:
+            speaker = build_speaker(text=text, rate=160, volume=1.0, voice=None)
+        except VoicecoachError as exc:
+            raise CliError(exc) from None
+        for sentence in sentences:
+            speaker.say(sentence)
+        speaker.close()
+    else:
+        click.echo(as_json(rows) if as_json_ else history_table(rows))

@@ -1,0 +1,34 @@
+"""The `voicecoach` command group and its entry point."""
+
+from __future__ import annotations
+
+import click
+
+from voicecoach.cli.audio_commands import check_audio, hear, voices
+from voicecoach.cli.content_commands import content_command, routines
+from voicecoach.cli.history_commands import history
+from voicecoach.cli.serve_command import serve
+from voicecoach.cli.session_commands import start
+from voicecoach.cli.settings_commands import config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="voicecoach")
+def cli() -> None:
+    """A hands-free, offline voice coach for low back and hip stretches.
+
+    \b
+    Example:
+      voicecoach start            # speak and listen
+      voicecoach start --text     # type answers, read the coach's words
+    """
+
+
+for command in (start, serve, routines, content_command, check_audio, voices, hear, history,
+                config):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="voicecoach")

@@ -1,0 +1,157 @@
+"""`voicecoach serve`: the smart-speaker mode."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import click
+
+from voicecoach.cli.common import (
+    CliError,
+    brief_option,
+    data_dir_option,
+    load_library,
+    mic_device_option,
+    no_earcons_option,
+    rate_option,
+    routine_in,
+    routines_dir_option,
+    voice_option,
+    volume_option,
+)
+from voicecoach.coach.transcript import Transcript
+from voicecoach.errors import VoicecoachError
+from voicecoach.history.store import HistoryError, open_history
+from voicecoach.history.summary import summary_sentences
+from voicecoach.session.clock import MonotonicClock
+from voicecoach.settings import load as load_settings
+
+
+@click.command()
+@click.option("--wake-phrase", "wake_phrases", multiple=True, metavar="WORDS",
+              envvar="VOICECOACH_WAKE_PHRASE",
+              help='What wakes the coach (default "hey coach"; two or more common words; may '
+                   "be repeated).")
+@click.option("--once", is_flag=True, help="Handle one request, then exit (for tests).")
+@click.option("--routine", "routine_name", metavar="NAME", help="Routine the sessions run.")
+@rate_option
+@volume_option
+@voice_option
+@no_earcons_option
+@brief_option
+@mic_device_option
+@click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log what is said and heard, the sessions' too, to this file (JSON lines).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also append the service's log lines to this file (they always go to "
+                   "standard output, which a service manager keeps in its journal).")
+@data_dir_option
+@routines_dir_option
+def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, rate: int,
+          volume: float, voice: str | None, no_earcons: bool, brief: bool,
+          mic_device: int | None, transcript_path: Path | None, log_file: Path | None,
+          data_dir: Path | None, routines_dirs: tuple[Path, ...]) -> None:
+    """Wait for the wake phrase, then run a session by voice; wait again. Runs until stopped.
+
+    \b
+    Say "hey coach, start stretching" (or "hey coach", then "start stretching");
+    "hey coach, how am I doing"; "hey coach, what can you do"; "hey coach, goodbye".
+    Stop it with Ctrl-C or SIGTERM. To run it at boot: scripts/install-service.
+
+    \b
+    Examples:
+      voicecoach serve
+      voicecoach serve --wake-phrase "okay coach" --log-file ~/voicecoach.log
+    """
+    from voicecoach.coach.serve import ServeIO, Server, SessionRunner
+    from voicecoach.hearing.wake import (
+        DEFAULT_WAKE_PHRASES,
+        WakeSpotter,
+        check_wake_phrase,
+        follow_up_decoder,
+        known_words,
+        wake_decoder,
+    )
+
+    try:
+        settings, _ = load_settings()
+        known = known_words()
+        phrases = tuple(check_wake_phrase(p, known) for p in wake_phrases or DEFAULT_WAKE_PHRASES)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    routine = routine_in(load_library(routines_dirs), routine_name, settings.routine)
+    log = _service_log(log_file)
+    session_args = ["--routine", routine.id]
+    for name, value in (("--rate", rate), ("--volume", volume), ("--voice", voice),
+                        ("--mic-device", mic_device), ("--data-dir", data_dir)):
+        if value is not None:
+            session_args += [name, str(value)]
+    for path in routines_dirs:
+        session_args += ["--routines-dir", str(path)]
+    session_args += ["--no-earcons"] * no_earcons + ["--brief"] * brief
+    if transcript_path is not None:
+        session_args += ["--transcript", str(transcript_path), "--transcript-append"]
+    from voicecoach.coach.wiring import build_speaker
+    from voicecoach.hearing.listeners import microphone_opener
+
+    clock = MonotonicClock(1.0)
+    try:
+        Transcript.open(transcript_path, clock).close()  # start the file afresh; then append,
+        transcript = Transcript.open(transcript_path, clock, append=True)  # as sessions do
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    speaker = build_speaker(text=False, rate=rate or settings.rate,
+                            volume=volume or settings.volume,
+                            voice=voice or settings.voice or None,
+                            earcons=settings.earcons and not no_earcons)
+    device = settings.microphone(mic_device)
+
+    def progress() -> list[str]:
+        try:
+            store = open_history(data_dir)
+            rows = store.sessions()
+            store.close()
+        except HistoryError as exc:
+            log(f"history unavailable: {exc}")
+            return []
+        return summary_sentences(rows, time.time()) if rows else []
+
+    runner = SessionRunner(session_args)
+    server = Server(
+        ServeIO(microphone_opener(device), speaker, log, transcript),
+        WakeSpotter(wake_decoder(phrases)), WakeSpotter(follow_up_decoder()),
+        runner, progress, wake_phrase=phrases[0], once=once)
+
+    def stop(signum: int, frame: object) -> None:
+        log(f"stopping ({signal.Signals(signum).name})")
+        server.stopping.set()
+        runner.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    transcript.write("event", f"serving: wake phrase {', '.join(phrases)}")
+    log(f"started; wake phrase: {', '.join(phrases)}; routine {routine.id}")
+    try:
+        server.serve()
+    finally:
+        transcript.write("event", "stopped")
+        transcript.close()
+        speaker.close()
+    log("stopped")
+
+
+def _service_log(path: Path | None):
+    """Log lines to standard output (the journal, under systemd) and, with a path, a file."""
+
+    def log(line: str) -> None:
+        click.echo(f"voicecoach serve: {line}")
+        if path is not None:
+            try:
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+            except OSError as exc:
+                click.echo(f"voicecoach serve: cannot write {path}: {exc.strerror or exc}")
+
+    return log

@@ -1,0 +1,182 @@
+"""`voicecoach start`: one session, and the goodbye after Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from voicecoach.audio.deadline import Stalled, within
+from voicecoach.audio.speakers import Speaker
+from voicecoach.cli.common import (
+    CliError,
+    brief_option,
+    data_dir_option,
+    load_library,
+    mic_device_option,
+    no_earcons_option,
+    rate_option,
+    routine_in,
+    routines_dir_option,
+    voice_option,
+    volume_option,
+)
+from voicecoach.coach.loop import Coach
+from voicecoach.coach.transcript import Transcript
+from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
+from voicecoach.hearing.listeners import FallbackListener
+from voicecoach.history.keeper import HistoryKeeper
+from voicecoach.session.actions import Outcome
+from voicecoach.session.clock import MonotonicClock
+from voicecoach.session.progress import routine_at
+from voicecoach.session.run import SCREENING_DAYS, run_session
+from voicecoach.settings import load as load_settings
+
+
+@click.command()
+@click.option("--routine", "routine_name", metavar="NAME",
+              help="Routine to run (see `routines list`).")
+@click.option("--text", is_flag=True, help="Print instead of speaking, and read typed answers.")
+@rate_option
+@volume_option
+@voice_option
+@click.option("--time-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
+              help="Multiply every wait by this; 0.01 makes waits 100 times shorter.")
+@click.option("--answers", "answer_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Take spoken answers from these WAV files, in order, instead of a microphone.")
+@click.option("--speak-to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the coach's speech to this WAV file instead of the sound card.")
+@no_earcons_option
+@brief_option
+@mic_device_option
+@click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log everything said and heard to this file (JSON lines, timestamped).")
+@click.option("--transcript-append", is_flag=True, hidden=True,
+              help="Add to the transcript instead of starting it afresh (used by serve).")
+@data_dir_option
+@click.option("--no-history", is_flag=True, help="Do not keep this session in the history.")
+@routines_dir_option
+def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
+          time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
+          no_earcons: bool, brief: bool, mic_device: int | None,
+          transcript_path: Path | None, transcript_append: bool, data_dir: Path | None,
+          no_history: bool, routines_dirs: tuple[Path, ...]) -> None:
+    """Run a session: safety questions, then a narrated routine.
+
+    \b
+    Examples:
+      voicecoach start
+      voicecoach start --text --routine beginner_back_hip
+      printf 'no\\n...' | voicecoach start --text --time-scale 0.01
+    """
+    try:
+        settings, _ = load_settings()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    content = load_library(routines_dirs)
+    routine = routine_in(content, routine_name, settings.routine)
+    from voicecoach.coach.wiring import build_io  # audio libraries load only when a session runs
+
+    clock = MonotonicClock(time_scale)
+    try:
+        transcript = Transcript.open(transcript_path, clock, append=transcript_append)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    try:
+        speaker, listener, watcher = build_io(
+            text=text, rate=rate or settings.rate, volume=volume or settings.volume,
+            voice=voice or settings.voice or None, answer_files=list(answer_files),
+            speak_to=speak_to, earcons=settings.earcons and not no_earcons,
+            mic_device=settings.microphone(mic_device),
+            on_listen=lambda: transcript.write("event", "listening"),
+        )
+    except VoicecoachError as exc:
+        transcript.close()
+        raise CliError(exc) from None
+    keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
+
+    def closing(outcome: Outcome) -> list[str]:
+        keeper.end(outcome.ended)
+        return keeper.closing_words() if outcome.ended in ("finished", "stopped") else []
+
+    coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record, closing)
+    transcript.write("event", f"session started: routine {routine.id}")
+    ended = "interrupted"
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        due = keeper.full_screening_due(SCREENING_DAYS)
+        step, offer = keeper.progression(routine.id)
+        outcome = coach.run(run_session(
+            content.triage, routine_at(routine, step), content.exercises, full_screening_due=due,
+            brief=brief or settings.verbosity == "brief", offer_progress=offer,
+            confirm_ratings=isinstance(listener, FallbackListener)))
+        ended = outcome.ended
+    except InputEnded:
+        ended = "input_ended"
+        click.echo("Input ended before the session finished, so the session stops here.")
+        sys.exit(int(ExitCode.INPUT_ENDED))
+    except KeyboardInterrupt:
+        transcript.write("event", "interrupted (Ctrl-C)")
+        say_goodbye(speaker, GOODBYE)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except Terminated:
+        transcript.write("event", "terminated (SIGTERM)")
+        say_goodbye(speaker, CLOSING_DOWN)
+        sys.exit(int(ExitCode.TERMINATED))
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    finally:
+        keeper.end(ended)
+        keeper.close()
+        watcher.close()
+        transcript.close()
+        speaker.close()
+        listener.close()
+    _summary(outcome)
+
+
+GOODBYE = "Stopping here, as you asked. Goodbye."
+
+
+CLOSING_DOWN = "I have been asked to close, so the session stops here. Goodbye."
+
+
+GOODBYE_LIMIT = 5.0  # seconds: a goodbye that cannot be said by then is only printed
+
+
+class Terminated(Exception):
+    """SIGTERM arrived (the system shutting down, a service manager stopping us)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def say_goodbye(speaker: Speaker, words: str) -> None:
+    """After Ctrl-C or SIGTERM: a spoken goodbye where the speaker can, printed where it
+    cannot; a second Ctrl-C, or a speaker that hangs, cuts it short."""
+    print(file=sys.stdout, flush=True)  # off the "^C" line
+    try:
+        within(GOODBYE_LIMIT, lambda: speaker.say(words), "voicecoach-goodbye")
+    except (KeyboardInterrupt, Terminated, Stalled, VoicecoachError, OSError):
+        click.echo(words)
+
+
+def _summary(outcome: Outcome) -> None:
+    words = {
+        "finished": "Session finished",
+        "red_flag": "Session ended after the safety questions",
+        "out_of_scope": "Session ended: outside what this coach is for",
+        "stopped": "Session stopped at your request",
+        "nothing_suitable": "Session ended: no exercise in this routine suits today's answers",
+        "pain": "Session ended because pain spread into the leg",
+    }
+    parts = [f"{words[outcome.ended]}. Exercises done: {len(outcome.exercises_done)}."]
+    if outcome.exercises_skipped:
+        parts.append(f"Skipped: {len(outcome.exercises_skipped)}.")
+    if outcome.exercises_stopped:
+        parts.append(f"Stopped for pain: {len(outcome.exercises_stopped)}.")
+    click.echo(" ".join(parts))

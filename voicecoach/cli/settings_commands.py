@@ -1,0 +1,83 @@
+"""`voicecoach config ...`: the settings that persist between sessions."""
+
+from __future__ import annotations
+
+import click
+
+from voicecoach.cli.common import CliError
+from voicecoach.errors import VoicecoachError
+from voicecoach.settings import DESCRIPTIONS, config_path
+from voicecoach.settings import KEYS as SETTING_KEYS
+from voicecoach.settings import load as load_settings
+from voicecoach.settings import parse as parse_setting
+from voicecoach.settings import read_file as read_settings_file
+from voicecoach.settings import write as write_settings
+
+
+@click.group()
+def config() -> None:
+    """Show or change the settings that persist between sessions.
+
+    Settings live in a TOML file in your config folder; VOICECOACH_<KEY> environment
+    variables override it, and command-line flags override both.
+
+    \b
+    Example:
+      voicecoach config show
+      voicecoach config set rate 140
+      voicecoach config reset
+    """
+
+
+@config.command("show")
+def config_show() -> None:
+    """Print each setting, its value and where it comes from.
+
+    \b
+    Example:
+      voicecoach config show
+    """
+    try:
+        settings, sources = load_settings()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    click.echo(f"Settings file: {config_path()}")
+    for key in SETTING_KEYS:
+        click.echo(f"{key} = {getattr(settings, key)!r}  ({sources[key]}; {DESCRIPTIONS[key]})")
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+def config_set(key: str, value: str) -> None:
+    """Store one setting in the settings file.
+
+    \b
+    Example:
+      voicecoach config set volume 0.8
+      voicecoach config set verbosity brief
+    """
+    path = config_path()
+    try:
+        stored = read_settings_file(path)
+        stored[key] = parse_setting(key, value, "config set")
+        write_settings(path, stored)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    click.echo(f"{key} = {stored[key]!r} (saved in {path})")
+
+
+@config.command("reset")
+def config_reset() -> None:
+    """Forget every stored setting (back to the defaults).
+
+    \b
+    Example:
+      voicecoach config reset
+    """
+    path = config_path()
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise CliError(VoicecoachError(f"{path}: cannot remove ({exc.strerror or exc})")) from None
+    click.echo(f"Settings reset to the defaults ({path} removed).")

@@ -1,0 +1,117 @@
+"""Build the real speaker and listener for a session, falling back gracefully.
+
+No audio output: say so once, continue in text. No microphone: say so, use the keyboard.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from voicecoach.audio.audio_speaker import AudioSpeaker
+from voicecoach.audio.rendering import Pyttsx3Renderer
+from voicecoach.audio.speakers import ConsoleSpeaker, Speaker, WavFileSpeaker
+from voicecoach.errors import AudioInputError, AudioOutputError
+from voicecoach.hearing.keyboard import KeyboardWatcher, LineFeed
+from voicecoach.hearing.listeners import (
+    FallbackListener,
+    KeyboardListener,
+    Listener,
+    SpeechListener,
+    microphone_listener,
+    wav_files_listener,
+)
+from voicecoach.hearing.voice_watcher import VoiceWatcher
+from voicecoach.hearing.watchers import AnyWatcher, Watcher
+
+
+def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
+                  speak_to: Path | None = None, earcons: bool = True) -> Speaker:
+    """Console text, a WAV file, or the sound card (falling back to text if speech fails)."""
+    stdout = sys.stdout
+    if text and speak_to is None:
+        return ConsoleSpeaker(stdout)
+    try:
+        renderer = Pyttsx3Renderer(rate=rate, voice=voice, volume=volume)
+    except AudioOutputError as exc:
+        if voice is not None or speak_to is not None:
+            raise
+        click.echo(f"(No speech: {exc}. Continuing in text only.)")
+        return ConsoleSpeaker(stdout)
+    if speak_to is not None:
+        return WavFileSpeaker(renderer, speak_to, echo=stdout)
+    return AudioSpeaker(renderer, echo=stdout, earcons=earcons)
+
+
+def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
+             answer_files: list[Path], speak_to: Path | None, earcons: bool,
+             mic_device: int | None,
+             on_listen: Callable[[], None] | None = None) -> tuple[Speaker, Listener, Watcher]:
+    """The speaker, the answer listener and the command watcher the options ask for.
+
+    Commands come from wherever answers come from: typed lines in text mode (and also at a
+    terminal in voice mode), the microphone in voice mode; answer files give no commands.
+    `on_listen` is called each time the microphone starts listening for an answer.
+    """
+    stdout = sys.stdout
+    speaker = build_speaker(text=text, rate=rate, volume=volume, voice=voice,
+                            speak_to=speak_to, earcons=earcons)
+
+    listener: Listener
+    stdin = sys.stdin
+    interactive = _isatty(stdin)
+    feed = LineFeed(stdin)
+    keyboard = KeyboardListener(feed, stdout, echo_input=not interactive)
+    keys = KeyboardWatcher(feed, stdout, interactive)
+    watcher: Watcher = keys
+    if answer_files:
+        listener = wav_files_listener(answer_files)
+        watcher = AnyWatcher([])
+    elif text:
+        listener = keyboard
+    else:
+        def open_microphone() -> SpeechListener:
+            return microphone_listener(mic_device, on_listen)
+
+        try:
+            microphone: SpeechListener | None = open_microphone()
+        except AudioInputError as exc:
+            speaker.say(f"I cannot use a microphone: {exc}. Please type your answers instead; "
+                        "I will listen again if a microphone appears.")
+            microphone = None
+        fallback = FallbackListener(open_microphone, keyboard, speaker.say, microphone)
+        listener = fallback
+        voice = voice_watcher(fallback)
+        if isinstance(speaker, AudioSpeaker):
+            speaker.observer = voice  # so its own voice can be taken out of the mic
+        watcher = voice
+        if interactive:
+            watcher = AnyWatcher([watcher, keys])
+    return speaker, listener, watcher
+
+
+def voice_watcher(microphone: FallbackListener) -> VoiceWatcher:
+    """Commands from the same microphone as the answers, while there is one.
+
+    If it fails while watching, that is printed at once and said aloud at the next question
+    (the watcher's thread must not talk over the coach).
+    """
+
+    def lost(problem: str) -> None:
+        if microphone.available:
+            click.echo(f"({problem}; you can still type commands.)")
+            microphone.lost(problem)
+
+    return VoiceWatcher(microphone.open_source, on_error=lost)
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+

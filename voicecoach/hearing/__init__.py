@@ -1,0 +1,9 @@
+"""Hearing: from microphone samples (or a WAV file, or typed lines) to an answer or a command.
+
+Lives here: the vocabularies (`vocabulary`), the grammar decoder (`recognizer`), the word check
+on a speech embedding (`word_check`), noise subtraction (`denoise`), every recognition knob with
+the measurement that set it (`tuning`), the wake spotter (`wake`), the answer listeners
+(`listeners`), the command watchers (`watchers`, `keyboard`, `voice_watcher`), the endpointer
+(`endpointer`), the self-hearing policy and command spotter (`spotting`) and the echo canceller
+(`echo`). May import `audio`, `session` (its action types and number words) and `content`.
+"""

@@ -1,0 +1,317 @@
+"""Listeners: the microphone (or WAV files, through the very same path) and the keyboard.
+
+Speech is captured and endpointed by SpeechRecognition, then decoded offline by pocketsphinx
+against a grammar of only the words expected at that moment (see recognizer.py).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ClassVar, Protocol, TextIO
+
+from voicecoach.audio.deadline import Stalled, within
+from voicecoach.audio.devices import list_devices
+from voicecoach.audio.quiet import quiet_stderr
+from voicecoach.audio.wav import peak_rms, wav_as_pcm16
+from voicecoach.errors import AudioInputError, InputEnded
+from voicecoach.hearing.keyboard import LineFeed
+from voicecoach.hearing.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
+from voicecoach.hearing.tuning import (
+    ENERGY_FLOOR,
+    LISTEN_TIMEOUT,
+    NON_SPEAKING_DURATION,
+    PAUSE_THRESHOLD,
+    PHRASE_THRESHOLD,
+    PHRASE_TIME_LIMIT,
+    STALL_MARGIN,
+)
+from voicecoach.hearing.vocabulary import VOCABULARIES
+from voicecoach.hearing.word_check import shared_check
+from voicecoach.session.actions import Heard
+
+
+class Listener(Protocol):
+    """Waits for one reply and says what it meant in the expected vocabulary."""
+
+    def listen(self, expect: str) -> Heard: ...
+
+    def close(self) -> None: ...
+
+
+def configure(recognizer: object) -> None:
+    """Apply the capture settings to a speech_recognition.Recognizer."""
+    recognizer.energy_threshold = ENERGY_FLOOR
+    recognizer.dynamic_energy_threshold = False
+    recognizer.pause_threshold = PAUSE_THRESHOLD
+    recognizer.non_speaking_duration = NON_SPEAKING_DURATION
+    recognizer.phrase_threshold = PHRASE_THRESHOLD
+
+
+class SpeechListener:
+    """Captures one phrase from an audio source and decodes it offline.
+
+    `open_source` returns a fresh SpeechRecognition source (a Microphone, or an AudioFile for
+    tests); both go through the same `listen()` endpointing and the same decoder.
+    """
+
+    def __init__(self, open_source: Callable[[], object], calibrate: bool,
+                 on_listen: Callable[[], None] | None = None,
+                 timeout: float = LISTEN_TIMEOUT):
+        import speech_recognition as sr
+
+        self._sr = sr
+        self.open_source = open_source
+        self.calibrate = calibrate
+        self.on_listen = on_listen
+        self.timeout = timeout
+        self.recognizer = sr.Recognizer()
+        configure(self.recognizer)
+        self._calibrated = False
+        self.last: Decoded | None = None
+        # Load the word check (about 0.3 s) while the first question is being asked.
+        threading.Thread(target=shared_check, name="voicecoach-word-check", daemon=True).start()
+
+    def listen(self, expect: str) -> Heard:
+        """One answer; AudioInputError when the source fails or, live, stops giving sound."""
+        decoder = decoder_for(expect)
+        if not self.calibrate:  # a file: it cannot stall
+            return self._listen(decoder)
+        limit = self.timeout + PHRASE_TIME_LIMIT + STALL_MARGIN
+        try:
+            return within(limit, lambda: self._listen(decoder), "voicecoach-listen")
+        except Stalled:
+            raise AudioInputError(
+                f"the microphone gave no sound for {limit:.0f} seconds") from None
+
+    def _listen(self, decoder: GrammarDecoder) -> Heard:
+        sr = self._sr
+        try:
+            with self.open_source() as source:
+                if self.calibrate and not self._calibrated:
+                    self.recognizer.adjust_for_ambient_noise(source, duration=0.5)
+                    self.recognizer.energy_threshold = max(
+                        ENERGY_FLOOR, 3 * self.recognizer.energy_threshold
+                    )
+                    self._calibrated = True
+                if self.calibrate:
+                    # A live stream takes 70-130 ms (2 s the first time, under PulseAudio) to
+                    # deliver its first sound; wait for it, so "listening" is true when said.
+                    source.stream.read(source.CHUNK)
+                if self.on_listen:
+                    self.on_listen()
+                try:
+                    audio = self.recognizer.listen(
+                        source, timeout=self.timeout, phrase_time_limit=PHRASE_TIME_LIMIT
+                    )
+                except sr.WaitTimeoutError:
+                    self.last = Decoded("", None, 0.0)
+                    return Heard(None, "", timed_out=True)
+        except (OSError, AttributeError, AssertionError) as exc:  # what PyAudio raises
+            raise AudioInputError(f"cannot read the microphone: {exc}") from None
+        pcm = audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2)
+        if peak_rms(pcm, SAMPLE_RATE) < self.recognizer.energy_threshold:
+            # Nothing as loud as speech was captured (a file of silence, say): that is no
+            # answer at all, whatever the grammar-bound decoder would force it to be.
+            self.last = Decoded("", None, 0.0)
+            return Heard(None, "", timed_out=True)
+        self.last = decoder.decode(pcm)
+        return Heard(self.last.value, self.last.text)
+
+    def close(self) -> None:
+        """Sources are opened per answer; nothing stays open."""
+
+
+def microphone_opener(device_index: int | None = None) -> Callable[[], object]:
+    """A function that opens the real microphone as a SpeechRecognition source; it raises
+    AudioInputError when there is none (checked at each call: microphones come and go)."""
+    import speech_recognition as sr
+
+    class QuietMicrophone(sr.Microphone):
+        def __enter__(self) -> object:
+            with quiet_stderr():
+                return super().__enter__()
+
+    def open_source() -> object:
+        inputs = [d.index for d in list_devices() if d.inputs > 0]
+        if not inputs:
+            raise AudioInputError("no microphone was found")
+        if device_index is not None and device_index not in inputs:
+            raise AudioInputError(f"device {device_index} is not a microphone; inputs: {inputs}")
+        with quiet_stderr():  # the constructor probes the devices too
+            return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
+                                   chunk_size=1024)
+
+    return open_source
+
+
+def microphone_listener(device_index: int | None = None,
+                        on_listen: Callable[[], None] | None = None) -> SpeechListener:
+    """A listener on the real microphone; raises AudioInputError saying what is missing."""
+    open_source = microphone_opener(device_index)
+    try:
+        with quiet_stderr(), open_source():  # type: ignore[attr-defined]
+            pass  # open once now, so a device that cannot record is reported before we start
+    except (OSError, AttributeError, ValueError, AssertionError) as exc:
+        raise AudioInputError(f"the microphone could not be opened ({exc})") from None
+    return SpeechListener(open_source, calibrate=True, on_listen=on_listen)
+
+
+def wav_source(wav: Path | bytes) -> object:
+    """A SpeechRecognition source over one WAV file (a path or its bytes).
+
+    Any WAV rate, width or channel count is accepted: SpeechRecognition converts the common
+    ones; 8-bit (which confuses listen()'s energy measure), 24-bit, float and extensible files
+    are made plain 16-bit mono first. Raises AudioInputError when the data is not audio.
+    """
+    import speech_recognition as sr
+
+    name = "audio data" if isinstance(wav, bytes) else str(wav)
+    if isinstance(wav, bytes):
+        data = wav
+    else:
+        try:
+            data = wav.read_bytes()
+        except OSError as exc:
+            raise AudioInputError(f"{wav}: cannot read ({exc.strerror or exc})") from None
+    try:
+        with sr.AudioFile(io.BytesIO(data)) as probe:
+            plain = probe.SAMPLE_WIDTH == 2
+    except (ValueError, OSError, EOFError, AssertionError):
+        plain = False
+    if not plain:
+        try:
+            data = wav_as_pcm16(data)
+        except ValueError as exc:
+            raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
+    return sr.AudioFile(io.BytesIO(data))
+
+
+def wav_files_listener(paths: list[Path]) -> SpeechListener:
+    """Answers spoken from WAV files, one file per answer, through the microphone's path."""
+    remaining: Iterator[Path] = iter(paths)
+
+    def open_source() -> object:
+        path = next(remaining, None)
+        if path is None:
+            raise InputEnded("no more answer files")
+        return wav_source(path)
+
+    return SpeechListener(open_source, calibrate=False)
+
+
+def hear_wav(wav: Path | bytes, expect: str) -> Decoded:
+    """Decode one WAV (a path or its bytes) exactly as the live listener decodes the microphone.
+
+    Raises AudioInputError when the data is not readable audio (see `wav_source`).
+    """
+    source = wav_source(wav)
+    listener = SpeechListener(lambda: source, calibrate=False, timeout=PHRASE_TIME_LIMIT)
+    try:
+        listener.listen(expect)
+    except (ValueError, EOFError) as exc:  # a truncated or malformed file found while reading
+        name = "audio data" if isinstance(wav, bytes) else str(wav)
+        raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
+    return listener.last or Decoded("", None, 0.0)
+
+
+class KeyboardListener:
+    """Typed answers, one line each; understands the same words as the voice grammar."""
+
+    HINTS: ClassVar[dict[str, str]] = {
+        "answer": "yes or no", "number": "a number from 0 to 10", "command": "a command, or help",
+    }
+
+    def __init__(self, feed: LineFeed | None = None, stdout: TextIO | None = None,
+                 echo_input: bool = False):
+        self.feed = feed or LineFeed(sys.stdin)
+        self.stdout = stdout or sys.stdout
+        self.echo_input = echo_input
+
+    def listen(self, expect: str) -> Heard:
+        print(f"Your answer ({self.HINTS[expect]}): ", end="", file=self.stdout, flush=True)
+        line = self.feed.take()
+        if line is None:
+            print(file=self.stdout, flush=True)
+            raise InputEnded("input ended before the session did")
+        if self.echo_input:
+            print(line, file=self.stdout, flush=True)
+        text = line.strip()
+        return Heard(VOCABULARIES[expect].meaning(text), text)
+
+    def close(self) -> None:
+        """The keyboard needs no releasing."""
+
+
+MICROPHONE_LOST = ("I can no longer hear the microphone: {problem}. Please type your answers "
+                   "for now; I will listen again as soon as it is back.")
+MICROPHONE_BACK = "The microphone is back. You can answer by voice again."
+
+
+class FallbackListener:
+    """The microphone while it works, the keyboard while it does not.
+
+    When the microphone fails (unplugged, stalled, the sound server gone) that is said aloud
+    and answers are typed; before each later question, at most every `retry_seconds`, the
+    microphone is opened again, and its return is said too.
+    """
+
+    def __init__(self, open_microphone: Callable[[], SpeechListener], keyboard: Listener,
+                 announce: Callable[[str], None], microphone: SpeechListener | None = None,
+                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self.open_microphone = open_microphone
+        self.keyboard = keyboard
+        self.announce = announce
+        self.microphone = microphone
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self._problem = ""  # why the microphone was lost, not yet said aloud
+        self._retry_at = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self.microphone is not None
+
+    def lost(self, problem: str) -> None:
+        """The microphone failed (also called by the command watcher's thread)."""
+        if self.microphone is not None:
+            self.microphone = None
+            self._problem = problem
+            self._retry_at = self.clock() + self.retry_seconds
+
+    def open_source(self) -> object:
+        """A fresh source from the microphone, for the command watcher."""
+        microphone = self.microphone
+        if microphone is None:
+            raise AudioInputError("the microphone is not available")
+        return microphone.open_source()
+
+    def listen(self, expect: str) -> Heard:
+        self._say_if_lost()
+        if self.microphone is None and self.clock() >= self._retry_at:
+            try:
+                self.microphone = self.open_microphone()
+            except AudioInputError:
+                self._retry_at = self.clock() + self.retry_seconds
+            else:
+                self.announce(MICROPHONE_BACK)
+        if self.microphone is not None:
+            try:
+                return self.microphone.listen(expect)
+            except AudioInputError as exc:
+                self.lost(str(exc))
+                self._say_if_lost()
+        return self.keyboard.listen(expect)
+
+    def _say_if_lost(self) -> None:
+        """Say once, from the session's own thread, that the microphone has gone."""
+        if self._problem:
+            self.announce(MICROPHONE_LOST.format(problem=self._problem))
+            self._problem = ""
+
+    def close(self) -> None:
+        self.keyboard.close()

@@ -1,0 +1,237 @@
+"""Offline, grammar-constrained decoding of 16 kHz speech with pocketsphinx, with rejection.
+
+One pocketsphinx Decoder per vocabulary, created once (about 0.2 s) and reused: SpeechRecognition's
+`recognize_sphinx(grammar=...)` fails on its second call, so we drive pocketsphinx directly.
+
+Rejection: the grammar offers, beside the expected phrases, the most frequent English words as
+decoys (see tuning.py). A phrase that sounds more like "yet" or "up" than like "yes" comes back
+with the decoy as its text and no value: not understood.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from voicecoach.audio.wav import add_noise_floor, frame_levels, peak_rms
+from voicecoach.hearing.denoise import subtract_noise
+from voicecoach.hearing.tuning import (
+    LOUD_FILLER_FRAMES,
+    LOUD_FRAME_SHARE,
+    LOUD_WORD_FRAMES,
+    NOISE_FLOOR_DB,
+    REJECTION,
+    WORD_CHECK,
+    Rejection,
+)
+from voicecoach.hearing.vocabulary import VOCABULARIES, Vocabulary
+from voicecoach.hearing.word_check import second_opinion, shared_check
+
+SAMPLE_RATE = 16000
+# The word check's second opinion (word_check.py); scripts turn it off to compare without it.
+word_check_enabled = True
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The decoder's raw text, its meaning in the vocabulary (None: not understood), the time."""
+
+    text: str
+    value: str | None
+    ms: float
+    checked: str = ""  # the word check's verdict ("seven 0.93"), when it was asked
+
+
+@cache
+def common_words() -> tuple[str, ...]:
+    """The packaged list of frequent English words, most frequent first."""
+    text = resources.files("voicecoach").joinpath("data/common_words.txt").read_text("utf-8")
+    return tuple(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+def _pronunciations(decoder: object, word: str) -> set[str]:
+    """Every dictionary pronunciation of a word ("no" and "know" share one)."""
+    found = set()
+    for variant in [word] + [f"{word}({n})" for n in range(2, 5)]:
+        phones = decoder.lookup_word(variant)
+        if phones:
+            found.add(phones)
+    return found
+
+
+def choose_decoys(decoder: object, vocabulary: Vocabulary, count: int,
+                  first: tuple[str, ...] = ()) -> list[str]:
+    """The words in `first` that are not whole phrases of the vocabulary (the parts of a
+    phrase, "hey" of "hey coach", are fair rivals to it), then the `count` most frequent words
+    that are neither in nor sound like the vocabulary."""
+    own_words = {word for phrase in vocabulary.phrases for word in phrase.split()}
+    own_sounds = set().union(*(_pronunciations(decoder, w) for w in own_words))
+    decoys = [w for w in dict.fromkeys(first)
+              if w not in vocabulary.phrases and _pronunciations(decoder, w)]
+    chosen = 0
+    for word in common_words():
+        if chosen >= count:
+            break
+        if word in own_words or word in decoys:
+            continue
+        sounds = _pronunciations(decoder, word)
+        if sounds and not sounds & own_sounds:
+            decoys.append(word)
+            chosen += 1
+    return decoys
+
+
+def token(phrase: str) -> str:
+    """A phrase as one dictionary word: "i think so" -> "i_think_so"."""
+    return phrase.replace(" ", "_")
+
+
+def tokens(phrase: str, vocabulary: Vocabulary) -> list[str]:
+    """The dictionary words a phrase is decoded as: one, or two where it begins with one of
+    the vocabulary's prefixes ("hey coach, start stretching": a pause may fall between)."""
+    for prefix in vocabulary.prefixes:
+        if phrase.startswith(prefix + " "):
+            return [token(prefix), token(phrase[len(prefix) + 1:])]
+    return [token(phrase)]
+
+
+def add_phrase_words(decoder: object, vocabulary: Vocabulary) -> None:
+    """Add each multi-word phrase to the dictionary as a single word.
+
+    Every word on a path pays an insertion penalty, so as separate words "i think so" lost to a
+    single decoy stretched over it ("like"); as one word it competes on equal terms.
+    """
+    for phrase in vocabulary.phrases:
+        for word in tokens(phrase, vocabulary):
+            if "_" in word and not decoder.lookup_word(word):
+                phones = " ".join(decoder.lookup_word(part) for part in word.split("_"))
+                decoder.add_word(word, phones, update=False)
+
+
+def grammar(vocabulary: Vocabulary, decoys: list[str], weight: float) -> str:
+    """JSGF: the vocabulary's phrases (each one token, see `add_phrase_words`) and the decoys
+    as weighted rivals."""
+    phrases = " | ".join(sorted(" ".join(tokens(p, vocabulary)) for p in vocabulary.phrases))
+    head = f"#JSGF V1.0;\ngrammar {vocabulary.name};\n"
+    if not decoys:
+        return head + f"public <{vocabulary.name}> = {phrases};\n"
+    return (
+        head
+        + f"public <{vocabulary.name}> = /1/ ({phrases}) | /{weight:g}/ <decoy>;\n"
+        + f"<decoy> = {' | '.join(decoys)};\n"
+    )
+
+
+FILLERS = ("<sil>", "<s>", "</s>", "[NOISE]", "(NULL)")
+
+
+def loud_frames(pcm: bytes) -> list[bool]:
+    """For each of the decoder's 10 ms frames, whether it is speech-loud: at least
+    LOUD_FRAME_SHARE of the loudest frame's RMS."""
+    levels = frame_levels(pcm, SAMPLE_RATE, window=0.01)
+    loud = LOUD_FRAME_SHARE * max(levels, default=0.0)
+    return [level >= loud for level in levels]
+
+
+def _loud_under(loud: list[bool], first: int, last: int) -> int:
+    """How many of frames `first` to `last` (inclusive) are speech-loud."""
+    return sum(loud[max(first, 0):last + 1])
+
+
+def speech_outside_words(loud: list[bool], segments: list[tuple[str, int, int]]) -> bool:
+    """True when the decoder filed speech-loud frames under silence or noise.
+
+    That is what a longer word looks like when the grammar can only fit its start ("yes" for
+    "yesterday"). Threshold: LOUD_FILLER_FRAMES in tuning.py.
+    """
+    in_fillers = sum(_loud_under(loud, first, last)
+                     for word, first, last in segments if word in FILLERS)
+    return in_fillers >= LOUD_FILLER_FRAMES
+
+
+def fewest_loud_frames(loud: list[bool], segments: list[tuple[str, int, int]]) -> int | None:
+    """The fewest speech-loud frames under any one word the decoder placed (None: no words).
+
+    A word with hardly any is a word fitted over quiet: a breath or the room before a real
+    word ("hey coach" on 0.25 s of hiss, then "start" on a spoken "stop"). Threshold:
+    LOUD_WORD_FRAMES in tuning.py.
+    """
+    counts = [_loud_under(loud, first, last)
+              for word, first, last in segments if word not in FILLERS]
+    return min(counts, default=None)
+
+
+class GrammarDecoder:
+    """Decodes raw 16-bit mono 16 kHz PCM against one vocabulary's grammar."""
+
+    def __init__(self, vocabulary: Vocabulary, rejection: Rejection | None = None):
+        from pocketsphinx import Decoder  # imported here: loading the model costs time
+
+        self.vocabulary = vocabulary
+        self.rejection = rejection or Rejection(decoys=0, weight=0.0)
+        # dither: see NOISE_FLOOR_DB; bestpath=False: see the design notes.
+        self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, dither=True,
+                                loglevel="FATAL")
+        self.decoys = choose_decoys(self._decoder, vocabulary, self.rejection.decoys,
+                                    self.rejection.first_decoys)
+        add_phrase_words(self._decoder, vocabulary)
+        self._decoder.add_jsgf_string(
+            vocabulary.name, grammar(vocabulary, self.decoys, self.rejection.weight)
+        )
+        self._decoder.activate_search(vocabulary.name)
+        self._lock = threading.Lock()
+        self.check_rule = WORD_CHECK.get(vocabulary.name) if word_check_enabled else None
+
+    def decode(self, pcm: bytes) -> Decoded:
+        """Decode one utterance. Silence, noise or a decoy word give value None."""
+        start = time.perf_counter()
+        raw = pcm
+        if pcm:
+            pcm = subtract_noise(pcm)
+            floor = peak_rms(pcm, SAMPLE_RATE) * 10 ** (-NOISE_FLOOR_DB / 20)
+            pcm = add_noise_floor(pcm, floor)
+        with self._lock:
+            self._decoder.start_utt()
+            if pcm:
+                self._decoder.process_raw(pcm, full_utt=True)
+            self._decoder.end_utt()
+            hyp = self._decoder.hyp()
+            segments = [(seg.word, seg.start_frame, seg.end_frame)
+                        for seg in (self._decoder.seg() or [])]
+        text = hyp.hypstr.strip().replace("_", " ") if hyp is not None else ""
+        value = self.vocabulary.phrases.get(text)
+        refused = False
+        if value is not None:
+            loud = loud_frames(pcm)
+            if speech_outside_words(loud, segments):
+                refused = True  # "yesterday" decoded as "yes" and a loud "silence"
+            elif (fewest_loud_frames(loud, segments) or 0) < LOUD_WORD_FRAMES:
+                refused = True  # a word fitted over quiet
+            if refused:
+                value = None
+        checked = ""
+        # A phrase refused above is not the check's to rescue: the check knows "yes", not
+        # "yesterday", and would say "yes".
+        if (raw and not refused and self.check_rule is not None
+                and (check := shared_check()) is not None):
+            verdict = check.verdict(raw)
+            checked = f"{verdict.word} {verdict.probability:.2f}"
+            value = second_opinion(value, text, verdict, self.vocabulary.phrases,
+                                   check.classifier.words, self.check_rule)
+        ms = (time.perf_counter() - start) * 1000
+        return Decoded(text, value, ms, checked)
+
+
+_decoders: dict[str, GrammarDecoder] = {}
+_decoders_lock = threading.Lock()
+
+
+def decoder_for(expect: str) -> GrammarDecoder:
+    """The shared decoder for a vocabulary name ("answer", "number", "command")."""
+    with _decoders_lock:
+        if expect not in _decoders:
+            _decoders[expect] = GrammarDecoder(VOCABULARIES[expect], REJECTION.get(expect))
+        return _decoders[expect]

@@ -1,0 +1,94 @@
+"""Plain-text views of content: the routine list and a printable routine handout."""
+
+from __future__ import annotations
+
+from voicecoach.content.model import Content, Dose, Routine
+from voicecoach.session.narration import estimated_seconds
+
+
+def routine_minutes(routine: Routine) -> float:
+    """Estimated length of a routine in minutes, computed from the narration plan."""
+    return sum(estimated_seconds(s.exercise, s.dose) for s in routine.steps) / 60
+
+
+def routine_list(content: Content) -> str:
+    lines = []
+    for routine in content.routines.values():
+        default = " (default)" if routine.id == content.default_routine else ""
+        lines.append(
+            f"{routine.id}{default}: {routine.name}. {routine.level.capitalize()}, "
+            f"{len(routine.steps)} exercises, about {round(routine_minutes(routine))} minutes."
+        )
+    return "\n".join(lines)
+
+
+def content_as_dict(content: Content) -> dict[str, object]:
+    """Everything as plain data: ids, names, levels, sources, doses, tiers."""
+
+    def dose(d: Dose) -> dict[str, object]:
+        spans = {k: [getattr(d, k).low, getattr(d, k).high] for k in
+                 ("hold", "breaths", "reps", "sets", "rest", "set_rest") if getattr(d, k)}
+        return {**spans, "per_side": d.per_side, "kind": d.kind, "note": d.note}
+
+    return {
+        "exercises": [
+            {"id": e.id, "name": e.name, "level": e.level, "position": e.position,
+             "narrated": e.narrated, "dose": dose(e.dose), "dose_origin": e.dose_origin,
+             "sources": list(e.sources), "references": list(e.references),
+             "cautions": list(e.cautions)}
+            for e in content.exercises.values()
+        ],
+        "routines": [
+            {"id": r.id, "name": r.name, "level": r.level,
+             "default": r.id == content.default_routine,
+             "minutes": round(routine_minutes(r), 1),
+             "steps": [{"exercise": s.exercise.id, "dose": dose(s.dose)} for s in r.steps]}
+            for r in content.routines.values()
+        ],
+        "triage": {
+            "groups": [{"id": g.id, "name": g.name, "every_session": g.every_session}
+                       for g in content.triage.groups],
+            "questions": [
+                {"id": q.id, "group": q.group, "text": q.text, "flag_if": q.flag_if.value,
+                 "action": q.action, "sources": list(q.sources),
+                 "references": list(q.references), "drops": list(q.drops),
+                 "adds": list(q.adds), "swaps": dict(q.swaps)}
+                for q in content.triage.questions
+            ],
+            "rules": [{"id": r.id, "text": r.text, "action": r.action, "sources": list(r.sources)}
+                      for r in content.triage.rules],
+            "actions": {a.id: {"severity": a.severity, "ends_session": a.ends_session,
+                               "advice": a.advice} for a in content.triage.actions.values()},
+        },
+    }
+
+
+def routine_handout(routine: Routine) -> str:
+    """The routine as it would be printed for a patient: order, doses, time, cautions."""
+    lines = [
+        routine.name,
+        f"Level: {routine.level}. About {round(routine_minutes(routine))} minutes, "
+        f"{len(routine.steps)} exercises.",
+        "",
+        routine.intro,
+        "",
+    ]
+    for number, step in enumerate(routine.steps, start=1):
+        exercise = step.exercise
+        minutes = estimated_seconds(exercise, step.dose) / 60
+        lines.append(f"{number}. {exercise.name} ({exercise.position}, about {minutes:.1f} min)")
+        lines.append(f"   Dose: {step.dose.describe()}.")
+        if step.dose.note:
+            lines.append(f"   From the sources: {step.dose.note}")
+        for setup in exercise.setup:
+            lines.append(f"   - {setup}")
+        lines.append(f"   - {exercise.action}")
+        for caution in exercise.cautions:
+            lines.append(f"   Caution: {caution}")
+        lines.append(f"   Sources: {', '.join(exercise.sources)}")
+        lines.append("")
+    lines.append(
+        "Stop any exercise that causes sharp or severe pain. If back pain gets worse or spreads "
+        "into a leg, stop and get it checked."
+    )
+    return "\n".join(lines)
