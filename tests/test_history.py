@@ -258,11 +258,18 @@ def again(replies: str) -> str:
     return "no\n" + "\n".join(clear_for(every_time)) + "\n" + replies
 
 
-def test_progression_is_offered_after_three_good_sessions_and_raises_the_dose():
+def weeks_ago(folder: Path, weeks: float) -> None:
+    """Move every session so far `weeks` back in time (the screenings stay recent)."""
+    with db(folder) as con:
+        con.execute("UPDATE sessions SET started_at = started_at - ?", (weeks * 7 * 86400,))
+
+
+def test_progression_is_offered_after_three_good_sessions_and_raises_the_dose(private_data_dir):
     from voicecoach.session.run import PROGRESS_QUESTION
 
     assert PROGRESS_QUESTION not in invoke(FAST, CLEAR + "3\n2\n").output
     assert PROGRESS_QUESTION not in invoke(FAST, again("3\n2\n")).output
+    weeks_ago(private_data_dir, 3)  # the seeds' three weeks have passed since the first
     third = invoke(FAST, again("3\n2\nyes\n"))
     assert PROGRESS_QUESTION in third.output and "a little bigger" in third.output
     # the next session runs the routine one step up its ranges: the standing quad stretch
@@ -274,14 +281,24 @@ def test_progression_is_offered_after_three_good_sessions_and_raises_the_dose():
     assert PROGRESS_QUESTION not in fourth.output  # a new run of good sessions is needed
 
 
-def test_no_progression_after_it_hurts_or_a_pain_rise():
+def test_no_progression_after_it_hurts_or_a_pain_rise(private_data_dir):
     from voicecoach.session.run import PROGRESS_QUESTION
 
     invoke(FAST, CLEAR + "3\n2\n")
     invoke(FAST, again("3\nit hurts\nno\nno\nyes\n2\n"))  # mild, skipped: still a hurt
+    weeks_ago(private_data_dir, 4)
     assert PROGRESS_QUESTION not in invoke(FAST, again("3\n2\n")).output
     invoke(FAST, again("3\n2\n"))
     assert PROGRESS_QUESTION not in invoke(FAST, again("3\n5\n")).output  # a rise, here
+
+
+def test_four_good_sessions_on_one_day_are_not_enough_to_offer_more():
+    from voicecoach.session.run import PROGRESS_QUESTION
+
+    outputs = [invoke(FAST, CLEAR + "3\n2\n").output]
+    outputs += [invoke(FAST, again("3\n2\n")).output for _ in range(3)]
+    assert all("Session finished" in o for o in outputs)
+    assert not any(PROGRESS_QUESTION in o for o in outputs)
 
 
 def test_a_first_schema_history_is_migrated_with_its_sessions_kept(private_data_dir):

@@ -13,6 +13,7 @@ C = content()
 ROUTINE = C.routines[C.default_routine]
 QUESTIONS = [q.id for q in C.triage.questions_for(first_session=True) if not q.only_if]
 CLEAR = {"S-1": "no", "S-2": "yes"}  # the answers that raise no flag
+QUESTION_TEXT = {q.id: q.text for q in C.triage.questions}
 
 
 def answers_until(question_id: str) -> list[str]:
@@ -23,6 +24,13 @@ def answers_until(question_id: str) -> list[str]:
             return out
         out.append(CLEAR.get(qid, "no"))
     raise KeyError(question_id)
+
+
+def rest_of_group_a(question_id: str) -> list[str]:
+    """Clear answers for the emergency questions after `question_id`: group A is asked in full
+    unless an emergency is already certain."""
+    group_a = [q for q in QUESTIONS if q.startswith("A")]
+    return ["no"] * (len(group_a) - group_a.index(question_id) - 1)
 
 
 def all_clear() -> list[str]:
@@ -50,13 +58,16 @@ def test_each_group_a_yes_is_confirmed_then_acted_on(question):
     replies = [*answers_until(question.id), "yes", "yes"]
     if question.followup:
         replies.append("no" if question.followup_flag_if.value == "yes" else "yes")
+    if question.action != "emergency":
+        replies += rest_of_group_a(question.id)
     outcome, actions = run(replies)
     assert outcome.ended == "red_flag"
     assert outcome.flags == [question.id]
     assert outcome.action == question.action
     assert outcome.exercises_done == []
     asks = [a.text for a in actions if isinstance(a, Ask)]
-    assert asks[-1 - bool(question.followup)].startswith(f"You said yes to: {question.text}")
+    confirmation = f"You said yes to: {question.text}"
+    assert asks[asks.index(question.text) + 1].startswith(confirmation)
     assert C.triage.actions[question.action].advice in said(actions)
     assert not any("Exercise one" in t for t in said(actions))
 
@@ -75,7 +86,8 @@ def test_each_group_a_yes_is_confirmed_then_acted_on(question):
 def test_followups_pick_the_action_and_unclear_takes_the_more_severe(qid, followup_reply,
                                                                         expected):
     follow = [followup_reply] * (3 if followup_reply is None else 1)
-    outcome, _ = run([*answers_until(qid), "yes", "yes", *follow])
+    rest = rest_of_group_a(qid) if expected != "emergency" else []
+    outcome, _ = run([*answers_until(qid), "yes", "yes", *follow, *rest])
     assert outcome.action == expected
 
 
@@ -89,14 +101,17 @@ def test_scope_questions_end_out_of_scope():
 
 
 def test_unclear_three_times_is_treated_as_the_cautious_answer():
-    outcome, actions = run([*answers_until("A1"), None, "timeout", None])
+    outcome, actions = run([*answers_until("A1"), None, "timeout", None,
+                            *rest_of_group_a("A1")])
     assert outcome.ended == "red_flag"
     assert outcome.action == "urgent_today"  # group A's unclear action
     asks = [a.text for a in actions if isinstance(a, Ask)]
-    assert asks[-3].startswith("Do you have numbness")
-    assert asks[-2].startswith("Sorry, I did not understand.")
-    assert asks[-1].startswith("Sorry, I did not hear an answer.")
-    assert any("treat it as a warning sign" in t for t in said(actions))
+    first = asks.index(QUESTION_TEXT["A1"])
+    assert asks[first + 1].startswith("Sorry, I did not understand.")
+    assert asks[first + 2].startswith("Sorry, I did not hear an answer.")
+    assert any(t.startswith("I could not hear your answer to: Do you have numbness")
+               and "call your emergency number now" in t for t in said(actions))
+    assert len(asks) == first + 3 + len(rest_of_group_a("A1"))  # every other sign still asked
 
 
 def test_unclear_then_clear_no_continues():
@@ -115,7 +130,8 @@ def test_denied_confirmation_asks_again_and_accepts_no():
 
 @pytest.mark.parametrize("reconfirm", [["no", "yes"], [None, None, None], ["no", None, None, None]])
 def test_unclear_or_repeated_yes_after_confirmation_still_flags(reconfirm):
-    outcome, _ = run([*answers_until("A3"), "yes", *reconfirm])
+    rest = rest_of_group_a("A3") if reconfirm[-1] is None and reconfirm[0] == "no" else []
+    outcome, _ = run([*answers_until("A3"), "yes", *reconfirm, *rest])
     assert outcome.ended == "red_flag"
     assert outcome.flags == ["A3"]
 
@@ -148,10 +164,12 @@ def test_pain_rise_of_two_or_more_gets_advice(before, after, advised):
 
 
 def test_i_dont_know_is_asked_again_and_never_counts_as_no():
-    outcome, actions = run([*answers_until("A1"), "unsure", "unsure", "unsure"])
+    outcome, actions = run([*answers_until("A1"), "unsure", "unsure", "unsure",
+                            *rest_of_group_a("A1")])
     assert outcome.ended == "red_flag"  # still unclear after three tries: the cautious answer
     asks = [a.text for a in actions if isinstance(a, Ask)]
-    assert asks[-1].startswith("That is all right; take a moment.")
+    assert asks[asks.index(QUESTION_TEXT["A1"]) + 2].startswith(
+        "That is all right; take a moment.")
 
 
 def test_when_no_full_screening_is_due_only_every_session_groups_are_asked():

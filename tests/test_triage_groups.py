@@ -84,7 +84,7 @@ def test_age_counts_only_with_new_pain():
 def test_unclear_in_group_b_counts_as_yes():
     outcome, actions = run(answers({"B1-12": [None, None, None]}))
     assert outcome.action == "doctor_first"
-    assert any("count it as a yes" in t for t in said(actions))
+    assert any("I will take it as a yes" in t for t in said(actions))
 
 
 def test_group_c_changes_the_routine_without_confirmation():

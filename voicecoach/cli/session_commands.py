@@ -112,7 +112,8 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         outcome = coach.run(run_session(
             content.triage, routine_at(routine, step), content.exercises, full_screening_due=due,
             brief=brief or settings.verbosity == "brief", offer_progress=offer,
-            confirm_ratings=isinstance(listener, FallbackListener)))
+            confirm_ratings=isinstance(listener, FallbackListener),
+            memory=keeper.safety_memory(), gentle=content.routines.get(GENTLE_ROUTINE)))
         ended = outcome.ended
     except InputEnded:
         ended = "input_ended"
@@ -136,6 +137,9 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         speaker.close()
         listener.close()
     _summary(outcome)
+
+
+GENTLE_ROUTINE = "gentle_flare_up"  # offered instead when the starting pain is severe
 
 
 GOODBYE = "Stopping here, as you asked. Goodbye."

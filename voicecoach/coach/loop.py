@@ -85,9 +85,24 @@ class Coach:
                         self.say(sentence)
                     self.transcript.write("event", f"session ended: {stop.value.ended}")
                     return stop.value
-                reply = self.perform(action)
+                try:
+                    reply = self.perform(action)
+                except (Exception, KeyboardInterrupt) as exc:
+                    self._last_words(script, exc)
+                    raise
         finally:
             self.watcher.stop()
+
+    def _last_words(self, script: Script, exc: BaseException) -> None:
+        """Input ended, Ctrl-C, SIGTERM or a failing device mid-session: the session gets to
+        say and record what must not be lost (a red flag's advice), then `exc` goes on."""
+        try:
+            action = script.throw(exc)
+            while not isinstance(action, (Ask, Timed)):
+                self.perform(action)
+                action = script.send(None)
+        except (StopIteration, type(exc)):
+            return
 
     def perform(self, action: Say | Ask | Timed | Watch | Record) -> Heard | None:
         if isinstance(action, Record):

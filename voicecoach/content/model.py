@@ -169,6 +169,7 @@ class Question:
     adds: tuple[str, ...] = ()
     keep_only: tuple[str, ...] = ()
     max_level: str = ""
+    lifetime: bool = False  # about the past ("ever"): once cleared, asked again only on a change
 
 
 @dataclass(frozen=True)

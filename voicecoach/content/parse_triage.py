@@ -53,7 +53,7 @@ def parse_triage(data: Any, problems: Problems, path: str) -> Triage | None:
         q.unknown_keys(
             ("id", "group", "text", "flag_if", "action", "sources", "references", "note",
              "drops", "swaps", "followup", "followup_action", "followup_flag_if", "advice",
-             "only_if", "unless", "adds", "keep_only", "max_level")
+             "only_if", "unless", "adds", "keep_only", "max_level", "lifetime")
         )
         swaps_raw = q.data.get("swaps") or {}
         if not isinstance(swaps_raw, dict):
@@ -81,6 +81,7 @@ def parse_triage(data: Any, problems: Problems, path: str) -> Triage | None:
             adds=q.texts("adds"),
             keep_only=q.texts("keep_only"),
             max_level=q.choice("max_level", LEVELS) if "max_level" in q.data else "",
+            lifetime=q.flag("lifetime", False),
         )
         for key in ("only_if", "unless"):
             other = getattr(question, key)

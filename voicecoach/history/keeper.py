@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from voicecoach.history.store import History, HistoryError, open_history
+from voicecoach.history.store import FlagRow, History, HistoryError, open_history
 from voicecoach.history.summary import summary_sentences
 from voicecoach.session.actions import Record
-from voicecoach.session.progress import RUN_BEFORE_OFFER, TOP_STEP, went_well
+from voicecoach.session.memory import RememberedFlag, SafetyMemory
+from voicecoach.session.progress import DAYS_BEFORE_OFFER, RUN_BEFORE_OFFER, TOP_STEP, went_well
 
 
 class HistoryKeeper:
@@ -52,9 +53,20 @@ class HistoryKeeper:
         now = time.time() if now is None else now
         return last is None or now - last >= days * 86400
 
-    def progression(self, routine: str) -> tuple[int, bool]:
+    def safety_memory(self) -> SafetyMemory:
+        """The flags in force from earlier sessions, and those cleared since (none without a
+        history: then every session starts afresh, as the first one did)."""
+        if self.history is None:
+            return SafetyMemory()
+        try:
+            return safety_memory(self.history.flags())
+        except HistoryError:
+            return SafetyMemory()
+
+    def progression(self, routine: str, now: float | None = None) -> tuple[int, bool]:
         """The routine's progression step, and whether this session may offer the next one:
-        the sessions of this routine since the last step all went well, enough of them."""
+        the sessions of this routine since the last step all went well, enough of them, and
+        the first of them at least DAYS_BEFORE_OFFER days ago."""
         if self.history is None:
             return 0, False
         try:
@@ -63,8 +75,10 @@ class HistoryKeeper:
                     if r.routine == routine and r.started_at >= since and r.ended is not None]
         except HistoryError:
             return 0, False
+        now = time.time() if now is None else now
         recent = rows[-(RUN_BEFORE_OFFER - 1):]
-        ready = (step < TOP_STEP and len(recent) == RUN_BEFORE_OFFER - 1 and all(
+        long_enough = bool(rows) and now - rows[0].started_at >= DAYS_BEFORE_OFFER * 86400
+        ready = (step < TOP_STEP and long_enough and len(recent) == RUN_BEFORE_OFFER - 1 and all(
             went_well(r.ended, r.pain_before, r.pain_after, r.stopped) and not r.hurts
             for r in recent))
         return step, ready
@@ -105,3 +119,12 @@ class HistoryKeeper:
     def _give_up(self, exc: HistoryError) -> None:
         self.say(f"I can no longer save your history: {exc}. The session goes on.")
         self.history = None
+
+
+def safety_memory(rows: list[FlagRow]) -> SafetyMemory:
+    """Flag rows to what the session needs: those in force, and those cleared since raised."""
+    in_force = tuple(RememberedFlag(r.flag, r.action, r.raised_at, r.answer)
+                     for r in rows if r.cleared_at is None)
+    live = {f.id for f in in_force}
+    cleared = frozenset(r.flag for r in rows if r.cleared_at is not None and r.flag not in live)
+    return SafetyMemory(in_force, cleared)

@@ -69,6 +69,19 @@ MIGRATIONS: tuple[str, ...] = (
         changed_at REAL NOT NULL
     );
     """,
+    """
+    CREATE TABLE safety_flags (
+        id INTEGER PRIMARY KEY,
+        flag TEXT NOT NULL,                -- question or rule id
+        action TEXT NOT NULL,              -- emergency, urgent_today, doctor_first, modify...
+        answer TEXT NOT NULL,              -- yes, no, unclear, unconfirmed, rule
+        raised_at REAL NOT NULL,
+        session_id INTEGER REFERENCES sessions(id),
+        cleared_at REAL,                   -- NULL while in force
+        cleared_how TEXT                   -- spoken, answered no, keyboard
+    );
+    CREATE INDEX safety_flags_in_force ON safety_flags(flag, cleared_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -89,6 +102,18 @@ class SessionRow:
     skipped: int
     stopped: int
     hurts: int = 0  # times "it hurts" was said
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    """One safety flag as the history keeps it."""
+
+    flag: str
+    action: str
+    answer: str
+    raised_at: float
+    cleared_at: float | None
+    cleared_how: str | None
 
 
 class History:
@@ -163,6 +188,33 @@ class History:
         elif kind == "screening":
             self._write("UPDATE sessions SET action = ? WHERE id = ?",
                         (value or None, self.session_id))
+        elif kind == "flag":
+            self.raise_flag(subject, value, detail or "yes")
+        elif kind == "clear":
+            self.clear_flag(subject, value)
+
+    def raise_flag(self, flag: str, action: str, answer: str = "yes") -> None:
+        """Keep a safety flag in force; one already in force takes the newer action and answer."""
+        updated = self._db.total_changes
+        self._write("UPDATE safety_flags SET action = ?, answer = ? "
+                    "WHERE flag = ? AND cleared_at IS NULL", (action, answer, flag))
+        if self._db.total_changes == updated:
+            self._write("INSERT INTO safety_flags (flag, action, answer, raised_at, session_id) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (flag, action, answer, self.clock(), self.session_id))
+
+    def clear_flag(self, flag: str, how: str) -> bool:
+        """Clear a flag in force (said in a session, or typed); False if none was in force."""
+        before = self._db.total_changes
+        self._write("UPDATE safety_flags SET cleared_at = ?, cleared_how = ? "
+                    "WHERE flag = ? AND cleared_at IS NULL", (self.clock(), how, flag))
+        return self._db.total_changes > before
+
+    def flags(self) -> list[FlagRow]:
+        """Every safety flag ever raised, oldest first, cleared or not."""
+        rows = self._read("SELECT flag, action, answer, raised_at, cleared_at, cleared_how "
+                          "FROM safety_flags ORDER BY raised_at, id")
+        return [FlagRow(*row) for row in rows]
 
     def end(self, ended: str) -> None:
         if self.session_id is not None:

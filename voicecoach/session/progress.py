@@ -11,6 +11,10 @@ from voicecoach.content.model import Dose, Routine, Span
 
 TOP_STEP = 2  # step 0 is the low end of every range, step 2 the high end
 RUN_BEFORE_OFFER = 3  # finished sessions in a row, pain not rising, nothing stopped for pain
+# The seeds' time rule: reassess after about three weeks (seed 003_9d9706cbf0e0a870.txt, as
+# content/exercises.md section 3 reads it): more is offered only once the routine has been done
+# at its present level for this long, however many sessions that took.
+DAYS_BEFORE_OFFER = 21
 PROGRESSIVE = ("hold", "breaths", "reps", "sets")  # rests stay at their planned length
 
 

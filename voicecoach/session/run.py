@@ -14,6 +14,7 @@ from voicecoach.session.actions import Ask, Heard, Outcome, Record, Say, Timed, 
 from voicecoach.session.adapt import adapt_routine
 from voicecoach.session.asking import SessionStopped, ask_pain, ask_yes_no
 from voicecoach.session.exercising import exercise_steps
+from voicecoach.session.memory import SafetyMemory, ask_clearance, needs_clearance
 from voicecoach.session.progress import went_well
 from voicecoach.session.screening import screen
 from voicecoach.session.words import number_words
@@ -60,28 +61,50 @@ def run_session(
     brief: bool = False,
     offer_progress: bool = False,
     confirm_ratings: bool = False,
+    memory: SafetyMemory | None = None,
+    gentle: Routine | None = None,
 ) -> Script:
     """A whole session: welcome, limits, triage, pain check, routine, pain check, close.
 
+    Flags remembered from earlier sessions (`memory`) come first: each that needs a clinician's
+    check is asked about, and stays in force unless the person confirms it has been checked.
     When a full screening is not due (one was done in the last SCREENING_DAYS days), only the
-    every-session groups are asked, unless the person says something has changed. With
-    `confirm_ratings` (spoken answers), each pain rating is read back and confirmed.
+    every-session groups are asked, unless the person says something has changed; lifetime
+    questions cleared before are asked again only then. With `confirm_ratings` (spoken
+    answers), each pain rating is read back and confirmed. `gentle` is the routine offered
+    instead when the starting pain is severe.
     """
     outcome = Outcome(ended="finished")
     exercises = exercises or {s.exercise.id: s.exercise for s in routine.steps}
+    memory = memory or SafetyMemory()
     try:
         yield Say(triage.welcome)
         yield Say(triage.limits)
-        full = full_screening_due
-        if not full:
+        cleared_now: set[str] = set()
+        for flag in memory.in_force:
+            if needs_clearance(flag) and (yield from ask_clearance(triage, flag)):
+                cleared_now.add(flag.id)
+        kept = tuple(f for f in memory.in_force if f.id not in cleared_now)
+        lifetime = {q.id for q in triage.questions if q.lifetime}
+        skip_now = frozenset(cleared_now & lifetime)  # just checked: not asked again today
+        skip_before = frozenset(memory.cleared & lifetime) - {f.id for f in kept}
+        full = full_screening_due or bool(cleared_now) or any(f.asked_again for f in kept)
+        skip = skip_now | skip_before
+        if not full or skip_before:
             changed = yield from ask_yes_no(CHANGED_QUESTION)
-            full = changed is not Answer.NO  # a change, or an unclear answer: ask everything
-            if not full:
+            if changed is not Answer.NO:  # a change, or an unclear answer: ask everything
+                full, skip = True, skip_now
+            elif not full:
                 yield Say("Then I will ask only the questions that matter every time.")
-        screening = yield from screen(triage, triage.questions_for(full))
+        if any(f.action == "modify" and f.in_force_now for f in kept):
+            yield Say("I am keeping the changes to your routine that fit what you told me "
+                      "before.")
+        screening = yield from screen(triage, triage.questions_for(full), SafetyMemory(kept),
+                                      skip)
         outcome.flags = screening.flags + screening.rules
+        ends = bool(screening.action) and triage.actions[screening.action].ends_session
         yield Record("screening", "triage", screening.action, json.dumps(
-            {"flags": outcome.flags, "unclear": screening.unclear, "full": full}))
+            {"flags": outcome.flags, "unclear": screening.unclear, "full": full and not ends}))
         max_level = ""
         if screening.action and screening.action not in ("modify", "none"):
             action = triage.actions[screening.action]
