@@ -6,6 +6,7 @@ import pytest
 
 from tests.shared import content, drive, said
 from voicecoach.session.actions import Ask, Outcome
+from voicecoach.session.pain import RISE_LARGE, RISE_SEVERE, RISE_SMALL, SEVERE_START
 from voicecoach.session.run import run_session
 from voicecoach.session.words import number_words
 
@@ -156,11 +157,32 @@ def test_unclear_pain_is_left_out_and_said_so():
     assert any("leave the pain score out" in t for t in said(actions))
 
 
-@pytest.mark.parametrize(("before", "after", "advised"), [("2", "4", True), ("2", "3", False),
-                                                          ("5", "1", False)])
-def test_pain_rise_of_two_or_more_gets_advice(before, after, advised):
+@pytest.mark.parametrize(("before", "after", "advice"), [
+    ("2", "4", RISE_SMALL), ("2", "3", None), ("5", "1", None), ("1", "5", RISE_LARGE),
+    ("3", "6", RISE_SMALL), ("5", "8", RISE_SEVERE), ("0", "10", RISE_SEVERE)])
+def test_a_pain_rise_gets_advice_graded_by_how_much(before, after, advice):
     _, actions = run([*all_clear(), before, after])
-    assert any("Your pain is higher" in t for t in said(actions)) is advised
+    text = said(actions)
+    given = [t for t in text if t in (RISE_SMALL, RISE_LARGE, RISE_SEVERE)]
+    assert given == ([advice] if advice else [])
+    assert ("Some muscle soreness after exercise is normal" in text[-1]) is (advice is None)
+
+
+@pytest.mark.parametrize(("replies", "ended", "routine"), [
+    (["yes"], "rested", None),  # would rather rest
+    ([None, None, None], "rested", None),  # unclear: the gentler way
+    (["no", "yes"], "finished", "gentle_flare_up"),  # the flare-up routine instead
+    (["no", "no"], "finished", ROUTINE.id),  # on with today's routine
+])
+def test_a_severe_starting_pain_is_met_with_advice_before_any_routine(replies, ended, routine):
+    gentle = C.routines["gentle_flare_up"]
+    after = ["2"] if ended == "finished" else []
+    outcome, actions = drive(run_session(C.triage, ROUTINE, C.exercises, gentle=gentle),
+                             [*all_clear(), "9", *replies, *after])
+    assert outcome.ended == ended
+    assert SEVERE_START in said(actions)
+    ran = C.routines[routine].steps if routine else ()
+    assert outcome.exercises_done == [s.exercise.id for s in ran]
 
 
 def test_i_dont_know_is_asked_again_and_never_counts_as_no():

@@ -71,7 +71,7 @@ def test_doctor_soon_keeps_to_beginner_moves_and_says_so():
     assert outcome.ended == "finished"
     assert all(C.exercises[e].level == "beginner" for e in outcome.exercises_done)
     assert C.triage.actions["doctor_soon"].advice in said(actions)
-    assert any(t.startswith("Today's routine leaves out:") for t in said(actions))
+    assert any(t.startswith("Today's routine leaves out ") for t in said(actions))
 
 
 def test_age_counts_only_with_new_pain():
@@ -120,7 +120,7 @@ def test_nothing_suitable_ends_without_exercise():
     outcome, actions = run(answers({"C4": ["yes"]}), only_frog)
     assert outcome.ended == "nothing_suitable"
     assert outcome.exercises_done == []
-    assert "Today's routine leaves out: Frog pose." in said(actions)
+    assert "Today's routine leaves out one exercise: Frog pose." in said(actions)
 
 
 @pytest.mark.parametrize("question", [q for q in C.triage.questions if q.group == "C"],

@@ -177,6 +177,7 @@ def _summary(outcome: Outcome) -> None:
         "stopped": "Session stopped at your request",
         "nothing_suitable": "Session ended: no exercise in this routine suits today's answers",
         "pain": "Session ended because pain spread into the leg",
+        "rested": "Session ended: resting today because of severe pain",
     }
     parts = [f"{words[outcome.ended]}. Exercises done: {len(outcome.exercises_done)}."]
     if outcome.exercises_skipped:

@@ -9,6 +9,7 @@ from voicecoach.history.store import SessionRow
 ENDINGS = {
     "finished": "finished", "stopped": "stopped by you", "red_flag": "safety stop",
     "out_of_scope": "not for this coach", "nothing_suitable": "no suitable exercise",
+    "rested": "rested (severe pain)",
     "pain": "pain spread", "interrupted": "interrupted", "input_ended": "input ended",
     None: "running",
 }

@@ -78,7 +78,7 @@ class Heard:
 class Outcome:
     """How a session ended, for the CLI, the history and the tests."""
 
-    ended: str  # finished | red_flag | out_of_scope | stopped | nothing_suitable | pain
+    ended: str  # finished | red_flag | out_of_scope | stopped | nothing_suitable | pain | rested
     action: str = ""
     flags: list[str] = field(default_factory=list)
     pain_before: int | None = None

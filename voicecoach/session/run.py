@@ -15,12 +15,10 @@ from voicecoach.session.adapt import adapt_routine
 from voicecoach.session.asking import SessionStopped, ask_pain, ask_yes_no
 from voicecoach.session.exercising import exercise_steps
 from voicecoach.session.memory import SafetyMemory, ask_clearance, needs_clearance
+from voicecoach.session.pain import PAIN_QUESTION, pain_advice, rose, severe_start
 from voicecoach.session.progress import went_well
 from voicecoach.session.screening import screen
-from voicecoach.session.words import number_words
-
-PAIN_RISE_ADVICE = 2  # a rise of this many points from start to end gets advice
-
+from voicecoach.session.words import number_words, spoken_list
 
 SCREENING_DAYS = 14  # the other groups are asked again when the last full screening is this old
 
@@ -41,12 +39,6 @@ PROGRESS_QUESTION = (
 COMMANDS_HINT = (
     "While we exercise I keep listening. Say stop, pause, repeat, skip, or it hurts, at any "
     "time. Say help to hear everything you can say."
-)
-
-
-PAIN_QUESTION = (
-    "From zero to ten, where zero is no pain and ten is the worst pain you can imagine, "
-    "how much pain do you have right now?"
 )
 
 
@@ -88,7 +80,7 @@ def run_session(
         lifetime = {q.id for q in triage.questions if q.lifetime}
         skip_now = frozenset(cleared_now & lifetime)  # just checked: not asked again today
         skip_before = frozenset(memory.cleared & lifetime) - {f.id for f in kept}
-        full = full_screening_due or bool(cleared_now) or any(f.asked_again for f in kept)
+        full = full_screening_due or bool(cleared_now) or any(not f.in_force_now for f in kept)
         skip = skip_now | skip_before
         if not full or skip_before:
             changed = yield from ask_yes_no(CHANGED_QUESTION)
@@ -125,9 +117,9 @@ def run_session(
         routine, left_out, added = adapt_routine(routine, exercises, changes, max_level)
         yield Say("Thank you. The safety questions are done.")
         if left_out:
-            yield Say("Today's routine leaves out: " + ", ".join(left_out) + ".")
+            yield Say("Today's routine leaves out " + spoken_list("exercise", left_out))
         if added:
-            yield Say("It adds: " + ", ".join(added) + ".")
+            yield Say("It adds " + spoken_list("exercise", added))
         if not routine.steps:
             outcome.ended = "nothing_suitable"
             yield Say(
@@ -138,6 +130,15 @@ def run_session(
         outcome.pain_before = yield from ask_pain(PAIN_QUESTION, confirm_ratings)
         if outcome.pain_before is not None:
             yield Record("pain", "before", str(outcome.pain_before))
+        offered = gentle is not None and gentle.id != routine.id
+        choice = yield from severe_start(outcome.pain_before, offered)
+        if choice == "gentle" and gentle is not None:
+            routine = adapt_routine(gentle, exercises, changes, max_level)[0]
+        if choice == "rest" or not routine.steps:
+            outcome.ended = "rested"
+            yield Say("All right. Rest today, keep gently moving about as you can, and try "
+                      "again another day. Goodbye.")
+            return outcome
         yield Say(routine.intro)
         yield Say(COMMANDS_HINT)
         yield Watch(True)
@@ -179,22 +180,13 @@ def run_session(
                           "If that brings more pain, say so and we will go back.")
             else:
                 yield Say("All right, we keep it as it is.")
-        yield Say(
-            "Well done, that is the end of today's routine. Some muscle soreness after "
-            "exercise is normal. Goodbye."
-        )
+        if rose(outcome.pain_before, outcome.pain_after):
+            yield Say("That is the end of today's routine. Goodbye.")
+        else:
+            yield Say("Well done, that is the end of today's routine. Some muscle soreness "
+                      "after exercise is normal. Goodbye.")
         return outcome
     except SessionStopped:
         outcome.ended = "stopped"
         yield Say("Stopping now, as you asked. Goodbye.")
         return outcome
-
-
-def pain_advice(before: int | None, after: int | None) -> Generator[Say, Heard, None]:
-    """Advice when pain rose by PAIN_RISE_ADVICE points or more during the session."""
-    if before is None or after is None or after - before < PAIN_RISE_ADVICE:
-        return
-    yield Say(
-        "Your pain is higher than when we started. Rest for today. If your back pain keeps "
-        "getting worse, or pain spreads into your leg, please get it checked by a doctor."
-    )

@@ -77,6 +77,9 @@ def screen(
             continue
         for question in (q for q in questions if q.group == group.id):
             if question.only_if and question.only_if not in screening.flags:
+                if question.id in asked_again and question.id in screening.flags:
+                    screening.flags.remove(question.id)  # its first step is now a clear no
+                    yield Record("clear", question.id, "answered no")
                 continue
             if question.unless and question.unless in screening.flags:
                 continue

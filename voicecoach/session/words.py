@@ -38,3 +38,10 @@ def seconds_words(seconds: float) -> str:
 
 def capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def spoken_list(what: str, names: list[str]) -> str:
+    """A list said so that the ear can split it, even where a name has a comma in it:
+    'It leaves out two exercises: Glute bridge. Knee to chest twist, lying down.'"""
+    count = f"{number_words(len(names))} {what}{'s' * (len(names) != 1)}"
+    return f"{count}: " + " ".join(f"{name.rstrip('.')}." for name in names)
