@@ -155,3 +155,37 @@ def test_an_unclear_emergency_answer_hides_none_of_the_others(private_data_dir):
     second = session("no", "no", answers(EVERY))
     assert f"Last time you answered yes to: {TEXT['A7']}" in second.output
     assert f"Last time you answered yes to: {TEXT['A1']}" not in second.output
+
+
+def test_the_safety_command_lists_clears_and_rearms_by_keyboard(private_data_dir):
+    import json
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["safety"]).output == "No safety flags have been raised.\n"
+    session(answers(FULL, {"B1-5": ["yes", "yes", "no"]}))
+    listing = runner.invoke(cli, ["safety"])
+    assert listing.exit_code == 0
+    assert listing.output.splitlines()[1].startswith("  B1-5: see a doctor before exercising")
+    assert TEXT["B1-5"] in listing.output
+    assert "B1-5" in runner.invoke(cli, ["history"]).output  # the history shows it too
+    # a "no" at the confirmation keeps it
+    kept = runner.invoke(cli, ["safety", "clear", "B1-5"], input="n\n")
+    assert "B1-5 stays in force." in kept.output
+    assert flags(private_data_dir) == [("B1-5", "doctor_first", True)]
+    done = runner.invoke(cli, ["safety", "clear", "B1-5"], input="y\n")
+    assert done.exit_code == 0 and "B1-5 cleared." in done.output
+    data = json.loads(runner.invoke(cli, ["safety", "list", "--json"]).output)
+    assert data[0]["flag"] == "B1-5" and data[0]["cleared_how"] == "keyboard"
+    # cleared by keyboard: the next session neither asks about it nor asks it again
+    second = session("no", answers([q for q in FULL if q.id != "B1-5"]), "3", "2")
+    assert CHANGED_QUESTION in second.output
+    assert TEXT["B1-5"] not in second.output and "Exercise one of seven" in second.output
+    again = runner.invoke(cli, ["safety", "clear", "B1-5", "--yes"])
+    assert again.exit_code == 1 and "is not in force" in again.output
+    assert runner.invoke(cli, ["safety", "rearm", "B1-5"]).exit_code == 0
+    third = session("no", answers(EVERY))
+    assert f"Last time you answered yes to: {TEXT['B1-5']} {CLEARANCE_QUESTION}" in third.output
+    assert "Exercise one" not in third.output
+    unknown = runner.invoke(cli, ["safety", "clear", "Z9", "--yes"])
+    assert unknown.exit_code == 1 and "unknown flag 'Z9'" in unknown.output
+    assert "Traceback" not in unknown.output

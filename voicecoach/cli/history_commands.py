@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli.common import CliError, data_dir_option
+from voicecoach.cli.common import CliError, data_dir_option, load_library
 from voicecoach.errors import VoicecoachError
+from voicecoach.history.flags_view import flags_lines
 from voicecoach.history.store import HistoryError, as_json, open_history
 from voicecoach.history.summary import as_csv, summary_sentences
 from voicecoach.history.table import history_table
@@ -38,6 +39,7 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
     try:
         store = open_history(data_dir)
         rows = store.sessions()
+        flags = store.flags()
         store.close()
     except HistoryError as exc:
         raise CliError(exc) from None
@@ -67,5 +69,9 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         for sentence in sentences:
             speaker.say(sentence)
         speaker.close()
+    elif as_json_:
+        click.echo(as_json(rows))
     else:
-        click.echo(as_json(rows) if as_json_ else history_table(rows))
+        click.echo(history_table(rows))
+        if flags:
+            click.echo("\n" + "\n".join(flags_lines(flags, load_library(()).triage)))

@@ -7,6 +7,7 @@ import click
 from voicecoach.cli.audio_commands import check_audio, hear, voices
 from voicecoach.cli.content_commands import content_command, routines
 from voicecoach.cli.history_commands import history
+from voicecoach.cli.safety_commands import safety
 from voicecoach.cli.serve_command import serve
 from voicecoach.cli.session_commands import start
 from voicecoach.cli.settings_commands import config
@@ -25,7 +26,7 @@ def cli() -> None:
 
 
 for command in (start, serve, routines, content_command, check_audio, voices, hear, history,
-                config):
+                safety, config):
     cli.add_command(command)
 
 
