@@ -8,8 +8,9 @@ import pytest
 
 from tests.shared import content, drive, said
 from voicecoach.content.model import RoutineStep
-from voicecoach.session.adapt import adapt_routine
+from voicecoach.session.adapt import WHERE, adapt_routine
 from voicecoach.session.run import run_session
+from voicecoach.session.words import number_words
 
 C = content()
 ROUTINE = C.routines[C.default_routine]
@@ -133,3 +134,39 @@ def test_every_change_question_applies_cleanly_to_every_routine(question):
         assert not set(ids) & set(question.drops)
         if question.max_level == "beginner":
             assert all(s.exercise.level == "beginner" for s in adapted.steps)
+
+
+@pytest.mark.parametrize("question", [q for q in C.triage.questions if q.group == "C"],
+                         ids=lambda q: q.id)
+def test_adaptations_hold_by_construction_in_every_routine(question):
+    """No dropped position or exercise is left, keep-only means only, nothing above the level
+    cap, and the spoken introduction speaks only of the positions still in the routine."""
+    for routine in C.routines.values():
+        adapted, left_out, added = adapt_routine(routine, C.exercises, [question])
+        left = [s.exercise for s in adapted.steps]
+        assert not [e.id for e in left if e.position in question.avoid_positions], routine.id
+        assert not [e.id for e in left if e.id in question.drops], routine.id
+        if question.keep_only:
+            assert {e.id for e in left} <= set(question.keep_only) | set(question.adds)
+        if left_out or added:
+            intro = adapted.intro
+            assert f"It has {number_words(len(left))} exercise" in intro
+            for position, words in WHERE.items():
+                assert (words in intro) is any(e.position == position for e in left), (
+                    routine.id, position, intro)
+        else:
+            assert adapted.intro == routine.intro
+
+
+def test_knee_pain_leaves_nothing_kneeling_in_any_routine():
+    knees = BY_ID["C4"]
+    for routine in C.routines.values():
+        adapted, _, _ = adapt_routine(routine, C.exercises, [knees])
+        for step in adapted.steps:
+            assert step.exercise.position not in ("kneeling", "all-fours"), routine.id
+            assert not any("kneel" in line.lower() for line in step.exercise.setup), (
+                routine.id, step.exercise.id)
+    outcome, actions = run([*answers({"C4": ["yes"]}), "3", "2"], ROUTINE)
+    assert outcome.ended == "finished" and "standing_quad_stretch" in outcome.exercises_done
+    assert "kneeling_hip_flexor_lunge" not in outcome.exercises_done
+    assert not any("Kneel on the mat" in t for t in said(actions))

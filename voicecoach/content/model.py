@@ -170,6 +170,7 @@ class Question:
     keep_only: tuple[str, ...] = ()
     max_level: str = ""
     lifetime: bool = False  # about the past ("ever"): once cleared, asked again only on a change
+    avoid_positions: tuple[str, ...] = ()  # no exercise done in these positions remains
 
 
 @dataclass(frozen=True)

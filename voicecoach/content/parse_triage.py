@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from voicecoach.content.fields import Fields, Problems
-from voicecoach.content.model import LEVELS, Action, Answer, Exercise, Group, Question, Rule, Triage
+from voicecoach.content.model import (
+    LEVELS,
+    POSITIONS,
+    Action,
+    Answer,
+    Exercise,
+    Group,
+    Question,
+    Rule,
+    Triage,
+)
 from voicecoach.content.yamlio import Located
 
 
@@ -53,7 +63,8 @@ def parse_triage(data: Any, problems: Problems, path: str) -> Triage | None:
         q.unknown_keys(
             ("id", "group", "text", "flag_if", "action", "sources", "references", "note",
              "drops", "swaps", "followup", "followup_action", "followup_flag_if", "advice",
-             "only_if", "unless", "adds", "keep_only", "max_level", "lifetime")
+             "only_if", "unless", "adds", "keep_only", "max_level", "lifetime",
+             "avoid_positions")
         )
         swaps_raw = q.data.get("swaps") or {}
         if not isinstance(swaps_raw, dict):
@@ -82,7 +93,11 @@ def parse_triage(data: Any, problems: Problems, path: str) -> Triage | None:
             keep_only=q.texts("keep_only"),
             max_level=q.choice("max_level", LEVELS) if "max_level" in q.data else "",
             lifetime=q.flag("lifetime", False),
+            avoid_positions=q.texts("avoid_positions"),
         )
+        for position in question.avoid_positions:
+            if position not in POSITIONS:
+                q.fail("avoid_positions", f"{position!r}; must be one of: {', '.join(POSITIONS)}")
         for key in ("only_if", "unless"):
             other = getattr(question, key)
             if other and other not in seen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from voicecoach.content.model import LEVELS, Exercise, Question, Routine, RoutineStep
+from voicecoach.session.words import number_words
 
 
 def adapt_routine(
@@ -18,6 +19,7 @@ def adapt_routine(
     def allowed(exercise: Exercise) -> bool:
         return LEVELS.index(exercise.level) <= cap and not any(
             exercise.id in q.drops or (q.keep_only and exercise.id not in q.keep_only)
+            or exercise.position in q.avoid_positions
             for q in flagged
         )
 
@@ -39,4 +41,35 @@ def adapt_routine(
     after = {s.exercise.id for s in kept}
     left_out = [name for eid, name in before.items() if eid not in after]
     added = [s.exercise.name for s in kept if s.exercise.id not in before]
-    return dataclasses.replace(routine, steps=tuple(kept)), left_out, added
+    adapted = dataclasses.replace(routine, steps=tuple(kept))
+    if left_out or added:
+        adapted = dataclasses.replace(adapted, intro=intro_for(adapted))
+    return adapted, left_out, added
+
+
+WHERE = {
+    "supine": "lying on your back", "side-lying": "on your side",
+    "all-fours": "on your hands and knees", "kneeling": "kneeling", "seated": "sitting",
+    "standing": "standing",
+}
+
+
+def intro_for(routine: Routine) -> str:
+    """An introduction that says only what an adapted routine still does: how many
+    exercises, and the positions in their order."""
+    if not routine.steps:
+        return ""
+    places: list[str] = []
+    for step in routine.steps:
+        where = WHERE[step.exercise.position]
+        if not places or places[-1] != where:
+            places.append(where)
+    count = len(routine.steps)
+    plural = "s" * (count != 1)
+    if len(places) == 1:
+        order = f"All of it is done {places[0]}."
+    else:
+        order = f"We start {places[0]}, " + "".join(f"then {p}, " for p in places[1:-1]) + (
+            f"and finish {places[-1]}.")
+    return (f"Today's routine is changed to suit your answers. It has {number_words(count)} "
+            f"exercise{plural}. {order}")
