@@ -130,6 +130,27 @@ def test_content_json_lists_everything():
     assert {r["id"] for r in data["routines"]} == set(C.routines)
     a1 = next(q for q in data["triage"]["questions"] if q["id"] == "A1")
     assert a1["action"] == "emergency" and a1["sources"]
+    triage = data["triage"]  # the whole safety logic, for a clinician's review
+    a11 = next(q for q in triage["questions"] if q["id"] == "A11")
+    assert a11["followup_action"] == "emergency" and a11["lifetime"] is True
+    assert next(g for g in triage["groups"] if g["id"] == "A")["unclear_action"] == "urgent_today"
+    assert next(r for r in triage["rules"] if r["id"] == "A15")["any"] == ["B1-1", "B1-2"]
+    c4 = next(q for q in triage["questions"] if q["id"] == "C4")
+    assert c4["avoid_positions"] == ["kneeling", "all-fours"] and c4["advice"]
+    assert triage["in_session"]["warning_signs"]["numb"][0] == "A1"
+    assert triage["investigation_rule"] and len(triage["project_choices"]) >= 5
+
+
+def test_the_checked_in_safety_summary_is_the_one_the_content_makes():
+    from tests.shared import ROOT
+
+    result = invoke(["content", "--triage-summary"])
+    assert result.exit_code == 0
+    assert result.output == (ROOT / "docs" / "safety.md").read_text(encoding="utf-8"), (
+        "docs/safety.md is out of date: voicecoach content --triage-summary > docs/safety.md")
+    for question in C.triage.questions:
+        assert f"| {question.id} | {question.text} |" in result.output
+    assert invoke(["content"]).output == result.output  # the readable summary is the default
 
 
 @pytest.mark.parametrize("routine", sorted(C.routines))

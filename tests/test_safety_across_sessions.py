@@ -15,6 +15,7 @@ from voicecoach.cli.main import cli
 from voicecoach.history.store import FILE_NAME
 from voicecoach.session.memory import CLEARANCE_QUESTION
 from voicecoach.session.run import CHANGED_QUESTION
+from voicecoach.session.symptoms import NONE_FOUND, STOPPED_FOR_SYMPTOM, SYMPTOM_QUESTIONS
 
 C = content()
 FULL = [q for q in C.triage.questions_for(True) if not q.only_if]
@@ -189,3 +190,22 @@ def test_the_safety_command_lists_clears_and_rearms_by_keyboard(private_data_dir
     unknown = runner.invoke(cli, ["safety", "clear", "Z9", "--yes"])
     assert unknown.exit_code == 1 and "unknown flag 'Z9'" in unknown.output
     assert "Traceback" not in unknown.output
+
+
+def test_numbness_said_mid_routine_stops_it_and_asks_the_matching_emergency_questions(
+        private_data_dir):
+    replies = answers(FULL)
+    # no sign: the routine goes on with the next exercise
+    calm = session(replies, "3", "numb", "no", "no", "no", "no", "2")
+    assert calm.exit_code == 0, calm.output
+    out = calm.output
+    assert STOPPED_FOR_SYMPTOM in out and NONE_FOUND in out
+    asked_after = out.split(STOPPED_FOR_SYMPTOM)[1]
+    assert [t for t in TEXT.values() if t in asked_after] == [
+        TEXT[q] for q in SYMPTOM_QUESTIONS["numb"]]
+    assert "Exercise two of seven" in out and "Session finished" in out
+    # both legs numb: confirmed, an emergency; the session ends with its advice, remembered
+    urgent = session("no", answers(EVERY), "3", "bladder", "no", "yes", "yes")
+    assert urgent.exit_code == 0, urgent.output
+    assert ADVICE["emergency"] in urgent.output and "Exercise two" not in urgent.output
+    assert ("A4", "emergency", True) in flags(private_data_dir)

@@ -12,6 +12,7 @@ from voicecoach.cli.common import CliError, load_library, routines_dir_option
 from voicecoach.content.loader import find_routine, load_content
 from voicecoach.errors import ExitCode, VoicecoachError
 from voicecoach.session.handout import content_as_dict, routine_handout, routine_list
+from voicecoach.session.safety_summary import triage_summary as summarize_triage
 
 
 @click.group()
@@ -81,14 +82,21 @@ def routines_validate(files: tuple[Path, ...]) -> None:
 
 
 @click.command("content")
-@click.option("--json", "as_json", is_flag=True, required=True,
-              help="Print everything as JSON (the only format for now).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Every exercise, routine and the whole safety logic, as JSON.")
+@click.option("--triage-summary", is_flag=True,
+              help="The safety logic for a clinician to review, as Markdown (the default).")
 @routines_dir_option
-def content_command(as_json: bool, routines_dirs: tuple[Path, ...]) -> None:
-    """Print all exercises, routines and triage questions, for tooling and review.
+def content_command(as_json: bool, triage_summary: bool, routines_dirs: tuple[Path, ...]) -> None:
+    """Print the content: the safety logic for review, or everything as JSON.
 
     \b
     Example:
+      voicecoach content --triage-summary > safety.md
       voicecoach content --json > content.json
     """
-    click.echo(json.dumps(content_as_dict(load_library(routines_dirs)), indent=2))
+    content = load_library(routines_dirs)
+    if as_json:
+        click.echo(json.dumps(content_as_dict(content), indent=2))
+    else:
+        click.echo(summarize_triage(content.triage), nl=False)

@@ -26,7 +26,8 @@ from voicecoach.session.words import capitalized, seconds_words
 HELP = (
     "You can say: stop, to end the session. Pause, and then continue. Repeat, to hear the last "
     "instruction again. Skip, for the next exercise. Slower or faster, louder or quieter. "
-    "How long, for the time left. Or it hurts, if something hurts."
+    "How long, for the time left. It hurts, if something hurts. And numb, bladder or bowels, "
+    "if you notice one of those."
 )
 PAUSE_REMINDER = 60.0  # seconds between "still paused" reminders
 PAUSE_LIMIT = 30 * 60.0  # a pause this long ends the session, as if "stop" was said
@@ -34,7 +35,7 @@ PAUSE_LIMIT = 30 * 60.0  # a pause this long ends the session, as if "stop" was 
 # after a stop matters; someone in pain is not kept listening). A count (a droppable cue) is
 # cut by any command, since nothing is lost with it. "repeat" says a cut instruction again.
 CUT_BY_ANY: frozenset[str] | None = None
-CUT_BY_URGENT = frozenset({"stop", "hurts"})
+CUT_BY_URGENT = frozenset({"stop", "hurts", "numb", "bladder", "bowels"})
 
 
 class Coach:

@@ -36,6 +36,11 @@ COMMAND_PHRASES: dict[str, tuple[str, ...]] = {
     "quieter": ("quieter", "softer"),
     "time_left": ("how long", "time left", "how much longer"),
     "hurts": ("it hurts", "that hurts", "pain", "ouch"),
+    # warning signs (content/triage.md IS-6): the session asks the matching emergency questions
+    "numb": ("numb", "i'm numb", "numbness", "tingling", "pins and needles",
+             "i can't feel my leg", "i can't feel my legs", "i can't feel my foot"),
+    "bladder": ("bladder", "my bladder"),
+    "bowels": ("bowels", "my bowels", "bowel"),
     "help": ("help", "what can i say"),
 }
 COMMANDS = tuple(COMMAND_PHRASES)

@@ -92,4 +92,4 @@ class Outcome:
 Action = Say | Ask | Timed | Watch | Record
 
 # Commands the session itself acts on; the coach handles the others.
-SESSION_COMMANDS = ("stop", "skip", "hurts")
+SESSION_COMMANDS = ("stop", "skip", "hurts", "numb", "bladder", "bowels")

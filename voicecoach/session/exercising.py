@@ -8,6 +8,7 @@ from voicecoach.content.model import Answer, Dose, Exercise
 from voicecoach.session.actions import Ask, Heard, Record, Say, Timed, Watch
 from voicecoach.session.asking import SessionStopped, ask_yes_no, confirm
 from voicecoach.session.narration import narrate
+from voicecoach.session.symptoms import SYMPTOMS, SymptomReported
 
 Steps = Generator[Say | Ask | Timed | Watch | Record, Heard | None, str]
 
@@ -47,6 +48,8 @@ def exercise_steps(exercise: Exercise, dose: Dose | None, header: str = "",
         command = reply.value if reply is not None else None
         if command == "stop":
             raise SessionStopped
+        if command in SYMPTOMS:
+            raise SymptomReported(command)
         if command == "skip":
             yield Say(f"Skipping {exercise.name}.")
             return "skipped"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from voicecoach.content.model import Content, Dose, Routine
 from voicecoach.session.narration import estimated_seconds
+from voicecoach.session.safety_summary import triage_as_dict
 
 
 def routine_minutes(routine: Routine) -> float:
@@ -45,21 +46,7 @@ def content_as_dict(content: Content) -> dict[str, object]:
              "steps": [{"exercise": s.exercise.id, "dose": dose(s.dose)} for s in r.steps]}
             for r in content.routines.values()
         ],
-        "triage": {
-            "groups": [{"id": g.id, "name": g.name, "every_session": g.every_session}
-                       for g in content.triage.groups],
-            "questions": [
-                {"id": q.id, "group": q.group, "text": q.text, "flag_if": q.flag_if.value,
-                 "action": q.action, "sources": list(q.sources),
-                 "references": list(q.references), "drops": list(q.drops),
-                 "adds": list(q.adds), "swaps": dict(q.swaps)}
-                for q in content.triage.questions
-            ],
-            "rules": [{"id": r.id, "text": r.text, "action": r.action, "sources": list(r.sources)}
-                      for r in content.triage.rules],
-            "actions": {a.id: {"severity": a.severity, "ends_session": a.ends_session,
-                               "advice": a.advice} for a in content.triage.actions.values()},
-        },
+        "triage": triage_as_dict(content.triage),
     }
 
 

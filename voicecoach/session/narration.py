@@ -19,6 +19,7 @@ COUNT_EVERY_SECOND_UP_TO = 10  # holds this short are counted aloud second by se
 GET_INTO_POSITION = 5.0  # seconds of quiet after the setup cues
 GAP_BETWEEN_REPS = 3.0  # seconds to relax between reps when the seeds give no rest
 SPEECH_WORDS_PER_SECOND = 2.8  # about 170 words a minute, for time estimates only
+DEFAULT_ACTION = "Hold."  # an exercise's action when its YAML gives none
 
 
 def narrate(exercise: Exercise, dose: Dose | None = None,
@@ -31,14 +32,14 @@ def narrate(exercise: Exercise, dose: Dose | None = None,
     if brief:
         exercise = dataclasses.replace(exercise, reminders=())
     yield Say(exercise.name + ".")
+    if exercise.cautions:  # before the person gets into the pose, not once they are in it
+        yield Say("Before you start: " + " ".join(exercise.cautions))
     sides = 2 if dose.per_side else 1
     sets = round(dose.sets.planned) if dose.sets else 1
     for side in range(sides):
         if side == 0:
             for line in exercise.setup:
                 yield Say(line)
-            if exercise.cautions:
-                yield Say("Take care: " + " ".join(exercise.cautions))
         else:
             yield Say(exercise.other_side)
         yield Timed(GET_INTO_POSITION, (), "", kind="position")
@@ -73,10 +74,17 @@ def other_side_of(exercise: Exercise) -> Exercise:
 
 def _one_set(exercise: Exercise, dose: Dose) -> Iterator[Say | Timed]:
     kind = dose.kind
+    short = dose.hold is not None and round(dose.hold.planned) <= COUNT_EVERY_SECOND_UP_TO
     if kind == "breaths":
+        if exercise.action != DEFAULT_ACTION:  # the move itself, then the breaths
+            yield Say(exercise.action)
+        if exercise.reminders:  # breaths are counted aloud: no room for reminders in them
+            yield Say(" ".join(exercise.reminders))
         yield breaths_block(round(dose.breaths.planned), dose.breath_seconds, exercise.release)
     elif kind == "hold":
         yield Say(exercise.action)
+        if short and exercise.reminders:  # a counted hold has no room for them
+            yield Say(" ".join(exercise.reminders))
         yield hold_block(dose.hold.planned, exercise.release, exercise.reminders)
     elif kind == "reps":
         reps = round(dose.reps.planned)
@@ -88,6 +96,8 @@ def _one_set(exercise: Exercise, dose: Dose) -> Iterator[Say | Timed]:
             action = exercise.action if rep == 1 else exercise.repeat_action or exercise.action
             yield Say(f"Rep {number_words(rep)} of {number_words(reps)}. {action}")
             reminders = exercise.reminders if rep == 1 else ()
+            if short and reminders:
+                yield Say(" ".join(reminders))
             yield hold_block(dose.hold.planned, exercise.release, reminders)
             if rep < reps:
                 if dose.rest:

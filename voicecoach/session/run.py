@@ -18,6 +18,7 @@ from voicecoach.session.memory import SafetyMemory, ask_clearance, needs_clearan
 from voicecoach.session.pain import PAIN_QUESTION, pain_advice, rose, severe_start
 from voicecoach.session.progress import went_well
 from voicecoach.session.screening import screen
+from voicecoach.session.symptoms import NONE_FOUND, SymptomReported, symptom_check
 from voicecoach.session.words import number_words, spoken_list
 
 SCREENING_DAYS = 14  # the other groups are asked again when the last full screening is this old
@@ -38,7 +39,8 @@ PROGRESS_QUESTION = (
 
 COMMANDS_HINT = (
     "While we exercise I keep listening. Say stop, pause, repeat, skip, or it hurts, at any "
-    "time. Say help to hear everything you can say."
+    "time. If you notice numbness, or trouble with your bladder or bowels, say so at once. "
+    "Say help to hear everything you can say."
 )
 
 
@@ -145,8 +147,21 @@ def run_session(
         total = len(routine.steps)
         for number, step in enumerate(routine.steps, start=1):
             header = f"Exercise {number_words(number)} of {number_words(total)}."
-            result = yield from exercise_steps(step.exercise, step.dose, header, brief,
-                                               outcome.hurts)
+            try:
+                result = yield from exercise_steps(step.exercise, step.dose, header, brief,
+                                                   outcome.hurts)
+            except SymptomReported as report:
+                check = yield from symptom_check(triage, report.kind)
+                outcome.flags += [f for f in check.flags if f not in outcome.flags]
+                if check.action and triage.actions[check.action].ends_session:
+                    outcome.ended, outcome.action = "red_flag", check.action
+                    yield Record("exercise", step.exercise.id, "stopped", "warning sign")
+                    yield Say(triage.actions[check.action].advice)
+                    yield Say("The session ends here. Take care.")
+                    return outcome
+                yield Say(NONE_FOUND)
+                yield Watch(True)
+                result = "warning sign checked"
             if result == "done":
                 outcome.exercises_done.append(step.exercise.id)
             elif result == "skipped":
