@@ -158,3 +158,30 @@ def test_progression_steps_walk_each_range_from_its_low_to_its_high_end():
     assert [dose_at(bridge, s).sets.planned for s in (0, 1, 2, 3)] == [1, 2, 3, 3]
     assert [dose_at(bridge, s).hold.planned for s in (0, 1, 2)] == [3, 4, 5]
     assert dose_at(bridge, 1).rest == bridge.rest  # rests do not grow
+
+
+def test_cautions_come_before_the_setup_and_breath_counted_moves_say_what_to_do():
+    from tests.shared import content
+    from voicecoach.session.narration import narrate
+
+    exercises = content().exercises
+    for exercise in exercises.values():
+        if not exercise.narrated or not exercise.cautions:
+            continue
+        said_lines = [s.text for s in narrate(exercise) if isinstance(s, Say)]
+        caution = next(i for i, t in enumerate(said_lines) if t.startswith("Before you start:"))
+        assert caution < said_lines.index(exercise.setup[0]), exercise.id
+    fold = exercises["seated_wide_leg_forward_fold"]
+    fold_lines = [s.text for s in narrate(fold) if isinstance(s, Say)]
+    assert fold.action in fold_lines
+
+
+def test_every_spoken_line_of_the_content_is_a_whole_sentence():
+    """A YAML flow list splits at commas ([a, b] is two items): each item must still be a
+    sentence, not a fragment."""
+    from tests.shared import content
+
+    for exercise in content().exercises.values():
+        for line in (*exercise.setup, *exercise.reminders, *exercise.cautions):
+            assert line[0].isupper() and line.rstrip().endswith((".", "!", "?")), (
+                exercise.id, line)

@@ -248,3 +248,16 @@ def test_spoken_pain_ratings_are_read_back(replies, expected, asked):
     assert asks[1].startswith("I heard ")
     if expected is not None:
         assert said(actions)[-1] == f"Thank you, {number_words(expected)}."
+
+
+def test_an_unclear_emergency_answer_means_the_same_on_the_first_ask_and_the_second():
+    """Unclear at once, or unclear when asked again after 'no, that is wrong': one outcome,
+    one message, and the other emergency questions still asked."""
+    first, first_actions = run([*answers_until("A3"), None, None, None, *rest_of_group_a("A3")])
+    second, second_actions = run([*answers_until("A3"), "yes", "no", None, None, None,
+                                  *rest_of_group_a("A3")])
+    assert first.action == second.action == "urgent_today"
+    assert first.flags == second.flags == ["A3"]
+    message = [t for t in said(first_actions) if t.startswith("I could not hear your answer")]
+    assert message and message == [t for t in said(second_actions)
+                                   if t.startswith("I could not hear your answer")]

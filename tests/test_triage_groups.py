@@ -170,3 +170,21 @@ def test_knee_pain_leaves_nothing_kneeling_in_any_routine():
     assert outcome.ended == "finished" and "standing_quad_stretch" in outcome.exercises_done
     assert "kneeling_hip_flexor_lunge" not in outcome.exercises_done
     assert not any("Kneel on the mat" in t for t in said(actions))
+
+
+def test_age_with_long_lasting_pain_alone_keeps_the_gentle_routine():
+    """Older than fifty-five with pain for over six weeks, or not getting better, is not the
+    seeds' three-part rule: the gentle routine and a doctor soon, not 'no routine'."""
+    for second in ("B2-4", "B2-6"):
+        outcome, _ = run([*answers({"B2-1": ["yes", "yes"], second: ["yes", "yes"]}), "1", "1"])
+        assert outcome.action == "doctor_soon" and outcome.ended == "finished", second
+    # with the third part (severe), the seeds' rule applies: see a doctor first
+    outcome, _ = run(answers({"B2-1": ["yes", "yes"], "B2-4": ["yes", "yes"],
+                              "B2-5": ["yes", "yes"]}))
+    assert "B1-27" in outcome.flags and outcome.action == "doctor_first"
+
+
+def test_an_unclear_scope_answer_says_what_it_was_taken_as():
+    outcome, actions = run(["no", None, None, None])
+    assert outcome.ended == "out_of_scope"
+    assert "so to be safe I will take it as a no." in " ".join(said(actions))
