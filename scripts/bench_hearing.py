@@ -1,6 +1,6 @@
 """Benchmark hearing: real recordings and espeak-ng voices, clean and with noise.
 
-Every clip goes through `voicecoach.listeners.hear_wav`, the live listener's own path
+Every clip goes through `voicecoach.hearing.listeners.hear_wav`, the live listener's own path
 (SpeechRecognition endpointing, energy gate, pocketsphinx grammar with decoys). For each
 vocabulary and condition it prints: in-vocabulary clips right, confused (heard as another
 answer), rejected (not understood), out-of-vocabulary clips accepted as an answer, and decode

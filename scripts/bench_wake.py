@@ -1,7 +1,7 @@
 """Benchmark the wake phrase: false wake-ups per hour on long streams of other speech, and
 how often the wake phrase is found, per voice and noise level.
 
-Everything goes through `voicecoach.wake.WakeSpotter`, the code `voicecoach serve` runs,
+Everything goes through `voicecoach.hearing.wake.WakeSpotter`, the code `voicecoach serve` runs,
 fed 64 ms chunks as from a microphone.
 
 Streams of other speech (none should wake):

@@ -26,6 +26,11 @@ def test_wheel_ships_the_routines_and_runs_from_elsewhere(tmp_path: Path):
     shipped = {Path(n).name for n in names if n.startswith("voicecoach/routines/")}
     in_checkout = {p.name for p in (ROOT / "routines").glob("*.yaml")}
     assert in_checkout and in_checkout <= shipped
+    # the wheel holds the package as it is now, nothing left from an older build folder
+    modules = {n for n in names if n.startswith("voicecoach/") and n.endswith(".py")}
+    here = {str(p.relative_to(ROOT)) for p in (ROOT / "voicecoach").rglob("*.py")}
+    here |= {f"voicecoach/routines/{p.name}" for p in (ROOT / "routines").glob("*.py")}
+    assert modules == here
 
     site = tmp_path / "site"
     install = subprocess.run(
@@ -50,7 +55,7 @@ def test_wheel_ships_the_routines_and_runs_from_elsewhere(tmp_path: Path):
     # the word check's models and weights are in the wheel and load from it
     check = subprocess.run(
         [sys.executable, "-c",
-         "from voicecoach.word_check import shared_check; import sys; c = shared_check(); "
+         "from voicecoach.hearing.word_check import shared_check; import sys; c = shared_check(); "
          "print(c.verdict(bytes(32000)).word if c else 'unavailable')"],
         capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,
     )
