@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import ClassVar, Protocol, TextIO
 
@@ -19,15 +20,18 @@ from voicecoach.audio.devices import list_devices
 from voicecoach.audio.quiet import quiet_stderr
 from voicecoach.audio.wav import peak_rms, wav_as_pcm16
 from voicecoach.errors import AudioInputError, InputEnded
+from voicecoach.hearing.endpointer import CHUNK
 from voicecoach.hearing.keyboard import LineFeed
 from voicecoach.hearing.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
 from voicecoach.hearing.tuning import (
+    AMBIENT_FACTOR,
     ENERGY_FLOOR,
     LISTEN_TIMEOUT,
     NON_SPEAKING_DURATION,
     PAUSE_THRESHOLD,
     PHRASE_THRESHOLD,
     PHRASE_TIME_LIMIT,
+    QUIET_FLOOR,
     STALL_MARGIN,
 )
 from voicecoach.hearing.vocabulary import VOCABULARIES
@@ -95,9 +99,11 @@ class SpeechListener:
                 if self.calibrate and not self._calibrated:
                     self.recognizer.adjust_for_ambient_noise(source, duration=0.5)
                     self.recognizer.energy_threshold = max(
-                        ENERGY_FLOOR, 3 * self.recognizer.energy_threshold
+                        QUIET_FLOOR, AMBIENT_FACTOR * self.recognizer.energy_threshold
                     )
                     self._calibrated = True
+                elif not self.calibrate:  # a file: its own quiet parts are the room
+                    self.recognizer.energy_threshold = file_threshold(source)
                 if self.calibrate:
                     # A live stream takes 70-130 ms (2 s the first time, under PulseAudio) to
                     # deliver its first sound; wait for it, so "listening" is true when said.
@@ -144,7 +150,7 @@ def microphone_opener(device_index: int | None = None) -> Callable[[], object]:
             raise AudioInputError(f"device {device_index} is not a microphone; inputs: {inputs}")
         with quiet_stderr():  # the constructor probes the devices too
             return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
-                                   chunk_size=1024)
+                                   chunk_size=CHUNK)
 
     return open_source
 
@@ -188,7 +194,46 @@ def wav_source(wav: Path | bytes) -> object:
             data = wav_as_pcm16(data)
         except ValueError as exc:
             raise AudioInputError(f"{name}: not a readable WAV file ({exc})") from None
-    return sr.AudioFile(io.BytesIO(data))
+    return _live_chunked_file()(io.BytesIO(data))
+
+
+@cache
+def _live_chunked_file() -> type:
+    import speech_recognition as sr
+
+    class LiveChunkedFile(sr.AudioFile):
+        """A WAV file read in the microphone's 64 ms chunks (AudioFile reads 4096 frames, 256 ms
+        at 16 kHz), so the endpointer sees a file exactly as it sees the microphone: a short
+        word that fitted in one long chunk was taken for silence."""
+
+        def __enter__(self) -> object:
+            source = super().__enter__()
+            source.CHUNK = max(1, round(source.SAMPLE_RATE * CHUNK / SAMPLE_RATE))
+            return source
+
+    return LiveChunkedFile
+
+
+def file_threshold(source: object) -> float:
+    """The endpointer's threshold for a WAV file: AMBIENT_FACTOR times its quietest tenth
+    (as the microphone is calibrated on the room), between QUIET_FLOOR and ENERGY_FLOOR."""
+    import numpy as np
+
+    stream = source.audio_reader  # the open wave reader, rewound after
+    start = stream.tell()
+    frames = stream.readframes(stream.getnframes())
+    stream.setpos(start)
+    samples = np.frombuffer(frames, dtype=f"<i{source.SAMPLE_WIDTH}").astype(np.float64)
+    if source.audio_reader.getnchannels() > 1:
+        samples = samples[: len(samples) // stream.getnchannels() * stream.getnchannels()]
+        samples = samples.reshape(-1, stream.getnchannels()).mean(axis=1)
+    size = max(1, int(0.03 * source.SAMPLE_RATE))
+    usable = len(samples) // size * size
+    if usable == 0:
+        return ENERGY_FLOOR
+    levels = np.sqrt((samples[:usable].reshape(-1, size) ** 2).mean(axis=1))
+    ambient = float(np.percentile(levels, 10))
+    return min(ENERGY_FLOOR, max(QUIET_FLOOR, AMBIENT_FACTOR * ambient))
 
 
 def wav_files_listener(paths: list[Path]) -> SpeechListener:

@@ -172,8 +172,11 @@ class GrammarDecoder:
 
         self.vocabulary = vocabulary
         self.rejection = rejection or Rejection(decoys=0, weight=0.0)
-        # dither: see NOISE_FLOOR_DB; bestpath=False: see the design notes.
-        self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, dither=True,
+        # bestpath=False: see the design notes. No dither (its random state, and the front
+        # end's, carried from phrase to phrase made results depend on what came before:
+        # 14 of 150 texts changed with the order); the faint floor is our own, seeded noise
+        # (NOISE_FLOOR_DB), and the front end is reset before each phrase.
+        self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, dither=False,
                                 loglevel="FATAL")
         self.decoys = choose_decoys(self._decoder, vocabulary, self.rejection.decoys,
                                     self.rejection.first_decoys)
@@ -194,6 +197,7 @@ class GrammarDecoder:
             floor = peak_rms(pcm, SAMPLE_RATE) * 10 ** (-NOISE_FLOOR_DB / 20)
             pcm = add_noise_floor(pcm, floor)
         with self._lock:
+            self._decoder.reinit_feat()  # no feature or normalisation state from the last phrase
             self._decoder.start_utt()
             if pcm:
                 self._decoder.process_raw(pcm, full_utt=True)
