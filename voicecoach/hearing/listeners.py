@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -35,7 +34,7 @@ from voicecoach.hearing.tuning import (
     STALL_MARGIN,
 )
 from voicecoach.hearing.vocabulary import VOCABULARIES
-from voicecoach.hearing.word_check import shared_check
+from voicecoach.hearing.word_check import preload_check
 from voicecoach.session.actions import Heard
 
 
@@ -77,8 +76,7 @@ class SpeechListener:
         configure(self.recognizer)
         self._calibrated = False
         self.last: Decoded | None = None
-        # Load the word check (about 0.3 s) while the first question is being asked.
-        threading.Thread(target=shared_check, name="voicecoach-word-check", daemon=True).start()
+        preload_check()  # about 0.3 s, while the first question is being asked
 
     def listen(self, expect: str) -> Heard:
         """One answer; AudioInputError when the source fails or, live, stops giving sound."""

@@ -12,6 +12,7 @@ verdict and pocketsphinx's combine, with the thresholds in tuning.py.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import logging
@@ -140,6 +141,25 @@ class WordCheck:
 _check: WordCheck | None = None
 _check_problem: str | None = None
 _check_lock = threading.Lock()
+
+
+_preloader: threading.Thread | None = None
+PRELOAD_WAIT = 30.0  # seconds the process waits at exit for a load in progress
+
+
+def preload_check() -> None:
+    """Start loading the word check on a helper thread (about 0.3 s), once per process.
+
+    The process waits for that load at exit: onnxruntime aborts the interpreter ("terminate
+    called without an active exception") when it is torn down mid-load."""
+    global _preloader
+    with _check_lock:
+        if _preloader is not None or _check is not None:
+            return
+        _preloader = threading.Thread(target=shared_check, name="voicecoach-word-check",
+                                      daemon=True)
+        _preloader.start()
+    atexit.register(_preloader.join, PRELOAD_WAIT)
 
 
 def shared_check() -> WordCheck | None:
