@@ -207,7 +207,9 @@ class GrammarDecoder:
                         for seg in (self._decoder.seg() or [])]
         text = hyp.hypstr.strip().replace("_", " ") if hyp is not None else ""
         value = self.vocabulary.phrases.get(text)
-        refused = False
+        # A named rival won ("yesterday", "notice"): the check knows "yes", not "yesterday",
+        # so it must not rescue the answer inside it.
+        refused = text in self.rejection.first_decoys
         if value is not None:
             loud = loud_frames(pcm)
             if speech_outside_words(loud, segments):
