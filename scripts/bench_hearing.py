@@ -28,7 +28,7 @@ import time
 import wave
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from voicecoach.audio.wav import high_band_db  # noqa: E402
 from voicecoach.hearing import recognizer, tuning  # noqa: E402
 from voicecoach.hearing.listeners import hear_wav  # noqa: E402
+from voicecoach.hearing.second_pass import shared_transcriber  # noqa: E402
 from voicecoach.hearing.vocabulary import VOCABULARIES  # noqa: E402
 from voicecoach.hearing.word_check import held_out  # noqa: E402
 from voicecoach.session.words import number_words  # noqa: E402
@@ -248,12 +249,16 @@ def main() -> None:
     parser.add_argument("--no-synthetic", action="store_true", help="real clips only")
     parser.add_argument("--no-word-check", action="store_true",
                         help="pocketsphinx alone, without the word check's second opinion")
+    parser.add_argument("--no-whisper", action="store_true",
+                        help="without Whisper's third opinion on answers and numbers")
     parser.add_argument("--all-speakers", action="store_true",
                         help="also the real clips of speakers the word check was trained on")
     args = parser.parse_args()
     recognizer.word_check_enabled = not args.no_word_check
+    recognizer.whisper_enabled = not args.no_whisper
     for name, rejection in list(tuning.REJECTION.items()):
-        tuning.REJECTION[name] = tuning.Rejection(
+        tuning.REJECTION[name] = replace(
+            rejection,
             decoys=rejection.decoys if args.decoys is None else args.decoys,
             weight=rejection.weight if args.weight is None else args.weight,
         )
@@ -266,7 +271,8 @@ def main() -> None:
         futures = {v: pool.submit(run_vocab, v, args.quick, args.speech, args.all_speakers)
                    for v in vocabs}
         results = {v: f.result() for v, f in futures.items()}
-    print(f"word check: {'off' if args.no_word_check else 'on'}; real clips: "
+    print(f"word check: {'off' if args.no_word_check else 'on'}; Whisper: "
+          f"{'off' if args.no_whisper or shared_transcriber() is None else 'on'}; real clips: "
           f"{'all speakers' if args.all_speakers else 'held-out speakers only'}")
     print(table(results))
     print()

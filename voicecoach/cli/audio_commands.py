@@ -107,12 +107,16 @@ def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
                     "ms": round(decoded.ms, 1)}
             if decoded.checked:
                 line["check"] = decoded.checked  # the word check's verdict, when it was asked
+            if decoded.whisper:
+                line["whisper"] = decoded.whisper  # Whisper's transcript, when it was asked
             click.echo(json.dumps(line))
         else:
             heard = decoded.value if decoded.value is not None else "not understood"
             raw = f' (decoder: "{decoded.text}")' if decoded.text else " (no speech)"
             if decoded.checked:
                 raw += f", word check: {decoded.checked}"
+            if decoded.whisper:
+                raw += f", Whisper: {decoded.whisper!r}"
             click.echo(f"{path}: {heard}{raw}, {decoded.ms:.0f} ms")
     if failed:
         sys.exit(int(ExitCode.ERROR))

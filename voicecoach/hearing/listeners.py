@@ -22,6 +22,7 @@ from voicecoach.errors import AudioInputError, InputEnded
 from voicecoach.hearing.endpointer import CHUNK
 from voicecoach.hearing.keyboard import LineFeed
 from voicecoach.hearing.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
+from voicecoach.hearing.second_pass import preload_transcriber
 from voicecoach.hearing.tuning import (
     AMBIENT_FACTOR,
     ENERGY_FLOOR,
@@ -77,6 +78,7 @@ class SpeechListener:
         self._calibrated = False
         self.last: Decoded | None = None
         preload_check()  # about 0.3 s, while the first question is being asked
+        preload_transcriber()  # Whisper, where installed: about 0.4 s
 
     def listen(self, expect: str) -> Heard:
         """One answer; AudioInputError when the source fails or, live, stops giving sound."""

@@ -18,12 +18,14 @@ from importlib import resources
 
 from voicecoach.audio.wav import add_noise_floor, frame_levels, peak_rms
 from voicecoach.hearing.denoise import subtract_noise
+from voicecoach.hearing.second_pass import shared_transcriber, third_opinion
 from voicecoach.hearing.tuning import (
     LOUD_FILLER_FRAMES,
     LOUD_FRAME_SHARE,
     LOUD_WORD_FRAMES,
     NOISE_FLOOR_DB,
     REJECTION,
+    THIRD_OPINION,
     WORD_CHECK,
     Rejection,
 )
@@ -31,8 +33,10 @@ from voicecoach.hearing.vocabulary import VOCABULARIES, Vocabulary
 from voicecoach.hearing.word_check import second_opinion, shared_check
 
 SAMPLE_RATE = 16000
-# The word check's second opinion (word_check.py); scripts turn it off to compare without it.
+# The word check's second opinion (word_check.py) and Whisper's third (second_pass.py);
+# scripts turn them off to compare without them.
 word_check_enabled = True
+whisper_enabled = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Decoded:
     value: str | None
     ms: float
     checked: str = ""  # the word check's verdict ("seven 0.93"), when it was asked
+    whisper: str = ""  # Whisper's transcript, when it was asked
 
 
 @cache
@@ -187,6 +192,7 @@ class GrammarDecoder:
         self._decoder.activate_search(vocabulary.name)
         self._lock = threading.Lock()
         self.check_rule = WORD_CHECK.get(vocabulary.name) if word_check_enabled else None
+        self.third_rule = THIRD_OPINION.get(vocabulary.name) if whisper_enabled else None
 
     def decode(self, pcm: bytes) -> Decoded:
         """Decode one utterance. Silence, noise or a decoy word give value None."""
@@ -227,8 +233,14 @@ class GrammarDecoder:
             checked = f"{verdict.word} {verdict.probability:.2f}"
             value = second_opinion(value, text, verdict, self.vocabulary.phrases,
                                    check.classifier.words, self.check_rule)
+        heard_by_whisper = ""
+        if (raw and not refused and self.third_rule is not None
+                and (whisper := shared_transcriber()) is not None):
+            heard_by_whisper = whisper.transcribe(raw)
+            value = third_opinion(value, heard_by_whisper, checked.split(" ")[0],
+                                  self.vocabulary.phrases, self.third_rule)
         ms = (time.perf_counter() - start) * 1000
-        return Decoded(text, value, ms, checked)
+        return Decoded(text, value, ms, checked, heard_by_whisper)
 
 
 _decoders: dict[str, GrammarDecoder] = {}

@@ -174,6 +174,22 @@ WORD_CHECK: dict[str, CheckRule] = {
     "command": CheckRule(contradict=0.5, disagree=0.65, veto=0.8, rescue=0.8),
 }
 
+@dataclass(frozen=True)
+class ThirdOpinionRule:
+    """How Whisper's transcript (second_pass.py) combines with the first two opinions."""
+
+    rescue_only_with_check: tuple[str, ...] = ()  # rescued only if the word check agrees
+
+
+# Whisper tiny.en's transcript, for answers and pain ratings only (commands keep the fast
+# path: 300 ms matter during a hold). "no" is rescued only when the word check also heard
+# "no": a wrong "no" to a warning sign is the one mistake that must not happen, so it needs
+# two models that agree (see bench_hearing for the figures with and without it).
+THIRD_OPINION: dict[str, ThirdOpinionRule] = {
+    "answer": ThirdOpinionRule(rescue_only_with_check=("no",)),
+    "number": ThirdOpinionRule(),
+}
+
 # Listening for commands during the routine (watchers.py). Commands are one or two words, so
 # phrases end sooner than answers do: the silence that ends a phrase sets the floor of the
 # stop latency (scripts/bench_handsfree.py measures it).
