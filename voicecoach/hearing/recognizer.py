@@ -225,16 +225,20 @@ class GrammarDecoder:
             if refused:
                 value = None
         checked = ""
+        agreed = False  # the word check confidently heard what pocketsphinx did
         # A phrase refused above is not the check's to rescue: the check knows "yes", not
         # "yesterday", and would say "yes".
         if (raw and not refused and self.check_rule is not None
                 and (check := shared_check()) is not None):
             verdict = check.verdict(raw)
             checked = f"{verdict.word} {verdict.probability:.2f}"
+            agreed = (value is not None and self.vocabulary.phrases.get(verdict.word) == value
+                      and verdict.probability >= self.third_rule.sure if self.third_rule
+                      else False)
             value = second_opinion(value, text, verdict, self.vocabulary.phrases,
                                    check.classifier.words, self.check_rule)
         heard_by_whisper = ""
-        if (raw and not refused and self.third_rule is not None
+        if (raw and not refused and not agreed and self.third_rule is not None
                 and (whisper := shared_transcriber()) is not None):
             heard_by_whisper = whisper.transcribe(raw)
             value = third_opinion(value, heard_by_whisper, checked.split(" ")[0],

@@ -179,6 +179,7 @@ class ThirdOpinionRule:
     """How Whisper's transcript (second_pass.py) combines with the first two opinions."""
 
     rescue_only_with_check: tuple[str, ...] = ()  # rescued only if the word check agrees
+    sure: float = 0.9  # Whisper is not asked when the word check agrees this surely
 
 
 # Whisper tiny.en's transcript, for answers and pain ratings only (commands keep the fast
