@@ -18,7 +18,8 @@ from voicecoach.audio.audio_speaker import AudioSpeaker
 from voicecoach.audio.deadline import Stalled, within
 from voicecoach.audio.wav import Clip
 from voicecoach.errors import AudioInputError, AudioOutputError
-from voicecoach.hearing.listeners import MICROPHONE_BACK, FallbackListener, SpeechListener
+from voicecoach.hearing.listeners import SpeechListener
+from voicecoach.hearing.typed import MICROPHONE_BACK, FallbackListener
 from voicecoach.session.actions import Heard
 
 

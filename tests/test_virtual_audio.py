@@ -472,7 +472,8 @@ def test_sound_server_lost_mid_session_then_back(tmp_path: Path) -> None:
 
 
 WATCH_SCRIPT = """
-from voicecoach.hearing.listeners import FallbackListener, KeyboardListener, microphone_listener
+from voicecoach.hearing.listeners import microphone_listener
+from voicecoach.hearing.typed import FallbackListener, KeyboardListener
 from voicecoach.coach.wiring import voice_watcher
 microphone = FallbackListener(microphone_listener, KeyboardListener(), print,
                               microphone_listener())

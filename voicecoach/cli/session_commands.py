@@ -26,7 +26,7 @@ from voicecoach.cli.common import (
 from voicecoach.coach.loop import Coach
 from voicecoach.coach.transcript import Transcript
 from voicecoach.errors import ExitCode, InputEnded, VoicecoachError
-from voicecoach.hearing.listeners import FallbackListener
+from voicecoach.hearing.typed import FallbackListener
 from voicecoach.history.keeper import HistoryKeeper
 from voicecoach.session.actions import Outcome
 from voicecoach.session.clock import MonotonicClock

@@ -17,13 +17,12 @@ from voicecoach.audio.speakers import ConsoleSpeaker, Speaker, WavFileSpeaker
 from voicecoach.errors import AudioInputError, AudioOutputError
 from voicecoach.hearing.keyboard import KeyboardWatcher, LineFeed
 from voicecoach.hearing.listeners import (
-    FallbackListener,
-    KeyboardListener,
     Listener,
     SpeechListener,
     microphone_listener,
     wav_files_listener,
 )
+from voicecoach.hearing.typed import FallbackListener, KeyboardListener
 from voicecoach.hearing.voice_watcher import VoiceWatcher
 from voicecoach.hearing.watchers import AnyWatcher, Watcher
 
