@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from voicecoach.content.model import Span
 from voicecoach.content.yamlio import Located
+
+WHOLE = ("breaths", "reps", "sets")  # counted: 2.7 reps cannot be said or done
 
 # Plausible limits for a home routine; a value outside them is almost certainly a typo.
 DOSE_LIMITS = {
@@ -101,6 +104,12 @@ class Fields:
         ):
             self.fail(key, f"must be a number or [low, high], got {value!r}")
             return None
+        if not all(math.isfinite(v) for v in low_high):
+            self.fail(key, f"must be a finite number, got {value!r}")
+            return None
+        if key in WHOLE and not all(float(v).is_integer() for v in low_high):
+            self.fail(key, f"must be a whole number, got {value!r}")
+            return None
         low, high = low_high[0], low_high[-1]
         lowest, highest = DOSE_LIMITS.get(key, (0, float("inf")))
         if low <= 0:
@@ -117,7 +126,7 @@ class Fields:
     def number(self, key: str, default: float, low: float, high: float) -> float:
         value = self.data.get(key, default)
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not is_number or not low <= value <= high:
+        if not is_number or not math.isfinite(value) or not low <= value <= high:
             self.fail(key, f"must be a number from {low:g} to {high:g}, got {value!r}")
             return default
         return float(value)

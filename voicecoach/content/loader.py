@@ -131,11 +131,11 @@ def load_content(
 
 
 def _list(data: Located, key: str, problems: Problems) -> list[Any]:
-    value = data.get(key)
-    if value is None:
+    if key not in data:
         return []
-    if not isinstance(value, list):
-        problems.add(data, key, "must be a list")
+    value = data.get(key)
+    if not isinstance(value, list) or not value:
+        problems.add(data, key, "must be a non-empty list (or leave the section out)")
         return []
     return value
 

@@ -79,6 +79,7 @@ def parse_exercise(data: Any, problems: Problems, path: str) -> Exercise | None:
 
 
 ROUTINE_KEYS = ("id", "name", "intro", "level", "steps", "default")
+MAX_STEPS = 60  # the longest built-in routine has 7
 
 
 def parse_routine(
@@ -90,6 +91,9 @@ def parse_routine(
     raw_steps = f.data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         f.fail("steps", "must be a non-empty list of exercises")
+        raw_steps = []
+    elif len(raw_steps) > MAX_STEPS:
+        f.fail("steps", f"{len(raw_steps)} exercises; a routine has at most {MAX_STEPS}")
         raw_steps = []
     for raw in raw_steps:
         if isinstance(raw, str):

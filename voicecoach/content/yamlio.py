@@ -23,8 +23,30 @@ class Located(dict):
         return self.key_lines.get(key, self.line)
 
 
+MAX_BYTES = 1_000_000  # a routine file is a few kilobytes; this is far past any real one
+MAX_DEPTH = 20  # routine files nest four or five levels
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (only true/false) and located mappings."""
+    """SafeLoader with YAML 1.2 booleans (only true/false) and located mappings; no aliases
+    (a few hundred bytes of nested aliases expand to gigabytes) and no deep nesting."""
+
+    depth = 0
+
+    def compose_node(self, parent: object, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise ContentError(f"{self.name}:{mark.line + 1}: aliases (*name) are not "
+                               "allowed in routine files; write the value out")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise ContentError(f"{self.name}:{mark.line + 1}: nested more than "
+                                   f"{MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 # Drop YAML 1.1's yes/no/on/off booleans: "yes" is an answer word here, not True.
@@ -44,6 +66,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
     mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)):
+            raise ContentError(f"{loader.name}:{key_node.start_mark.line + 1}: a key must be "
+                               f"a word or a number, not a {type(key).__name__}")
         if key in mapping:
             raise ContentError(
                 f"{loader.name}:{key_node.start_mark.line + 1}: {key}: duplicated key"
@@ -59,6 +84,9 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file; raise ContentError naming the file and line on any problem."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ContentError(f"{path}: {path.stat().st_size} bytes is too large for a "
+                               f"routine file (at most {MAX_BYTES})")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ContentError(f"{path}: file not found") from None

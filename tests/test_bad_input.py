@@ -1,0 +1,104 @@
+"""Bad input gets one clear line that says what and where, the documented exit code, and never
+a traceback: broken and hostile routine files, odd WAV files, odd flags."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from voicecoach.cli.main import cli
+from voicecoach.errors import ExitCode
+
+GOOD_ROUTINE = """\
+routines:
+  - id: mine
+    name: Mine
+    intro: My own routine.
+    level: beginner
+    steps:
+      - exercise: pelvic_tilt
+        dose: {DOSE}
+"""
+
+
+def validate(tmp_path: Path, text: str, name: str = "mine.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["routines", "validate", str(path)])
+    return result, time.perf_counter() - started
+
+
+def assert_clear(result, code: int, *words: str) -> None:
+    assert result.exit_code == code, result.output
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit), result.exception
+    for word in words:
+        assert word in result.output, result.output
+
+
+@pytest.mark.parametrize(("dose", "words"), [
+    ("{hold: .nan}", ["hold", "finite"]),
+    ("{hold: .inf}", ["hold", "finite"]),
+    ("{reps: 2.7}", ["reps", "whole number"]),
+    ("{reps: 10, sets: 1.2}", ["sets", "whole number"]),
+    ("{hold: 10, tempo: .nan}", ["tempo"]),
+])
+def test_impossible_doses_are_refused_where_they_stand(tmp_path, dose, words):
+    result, _ = validate(tmp_path, GOOD_ROUTINE.replace("{DOSE}", dose))
+    assert_clear(result, ExitCode.CONTENT, "mine.yaml:8:", *words)
+
+
+def test_a_good_dose_passes(tmp_path):
+    result, _ = validate(tmp_path, GOOD_ROUTINE.replace("{DOSE}", "{reps: 8}"))
+    assert result.exit_code == 0 and result.output.strip().endswith(": ok")
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    pairs = zip("abcdefgh", "bcdefghi", strict=True)
+    lines += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in pairs]
+    result, seconds = validate(tmp_path, "\n".join(lines) + "\nname: *i\n")
+    assert_clear(result, ExitCode.CONTENT, "mine.yaml:2:", "aliases")
+    assert seconds < 5
+
+
+def test_deep_nesting_and_a_list_used_as_a_key_are_clear_errors(tmp_path):
+    result, _ = validate(tmp_path, "routines: " + "[" * 20000 + "]" * 20000 + "\n")
+    assert_clear(result, ExitCode.CONTENT, "mine.yaml:1:", "nested")
+    result, _ = validate(tmp_path, "routines:\n  ? [a, b]\n  : 1\n")
+    assert_clear(result, ExitCode.CONTENT, "mine.yaml:2:", "key must be")
+
+
+def test_oversized_files_and_routines_are_refused(tmp_path):
+    steps = "".join("      - pelvic_tilt\n" for _ in range(61))
+    text = GOOD_ROUTINE.replace("      - exercise: pelvic_tilt\n        dose: {DOSE}\n", steps)
+    result, _ = validate(tmp_path, text)
+    assert_clear(result, ExitCode.CONTENT, "steps", "at most 60")
+    result, _ = validate(tmp_path, "# padding\n" * 110_000)
+    assert_clear(result, ExitCode.CONTENT, "too large")
+    result, _ = validate(tmp_path, "routines:\n")
+    assert_clear(result, ExitCode.CONTENT, "routines", "non-empty list")
+
+
+def test_the_yaml_loader_survives_random_and_truncated_input(tmp_path):
+    """A bounded fuzz: random bytes, and the shipped triage file cut at random places."""
+    rng = random.Random(12)
+    source = (Path(__file__).resolve().parent.parent / "routines" / "triage.yaml").read_text()
+    started = time.perf_counter()
+    cases = 0
+    while time.perf_counter() - started < 8:
+        if cases % 2:
+            text = source[: rng.randrange(len(source))]
+        else:
+            text = "".join(rng.choice("ab:-[]{}&*!|>'\"\n #?,0.") for _ in range(200))
+        result, _ = validate(tmp_path, text)
+        assert result.exit_code in (0, ExitCode.CONTENT), (text, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            text, result.exception)
+        cases += 1
+    assert cases > 50
