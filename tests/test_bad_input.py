@@ -102,3 +102,40 @@ def test_the_yaml_loader_survives_random_and_truncated_input(tmp_path):
             text, result.exception)
         cases += 1
     assert cases > 50
+
+
+def _rate_zero_wav(path: Path) -> Path:
+    import struct
+
+    body = bytes(3200)
+    path.write_bytes(b"RIFF" + struct.pack("<I", 36 + len(body)) + b"WAVEfmt "
+                     + struct.pack("<IHHIIHH", 16, 1, 1, 0, 0, 2, 16)
+                     + b"data" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+def test_a_wav_with_a_sample_rate_of_zero_is_named_not_divided_by(tmp_path):
+    bad = _rate_zero_wav(tmp_path / "zero.wav")
+    result = CliRunner().invoke(cli, ["hear", str(bad)])
+    assert_clear(result, ExitCode.ERROR, "zero.wav", "sample rate of 0 Hz")
+    result = CliRunner().invoke(cli, ["start", "--text", "--answers", str(bad)], input="no\n")
+    assert_clear(result, ExitCode.ERROR, "zero.wav", "sample rate of 0 Hz")
+    assert "Hello" not in result.output  # refused before the session starts
+
+
+def test_an_answer_file_that_is_not_audio_is_refused_before_the_session(tmp_path):
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    result = CliRunner().invoke(cli, ["start", "--text", "--answers", str(text)], input="no\n")
+    assert_clear(result, ExitCode.ERROR, "notes.wav", "not a readable WAV file")
+    assert "Hello" not in result.output
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["start", "--text", "--time-scale", "nan"], ["--time-scale", "nan"]),
+    (["start", "--text", "--time-scale", "inf"], ["--time-scale"]),
+    (["history", "--data-dir", ""], ["--data-dir", "empty folder name"]),
+])
+def test_odd_flags_are_refused_as_usage_errors(args, words):
+    result = CliRunner().invoke(cli, args, input="")
+    assert_clear(result, ExitCode.USAGE, *words)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -38,8 +39,21 @@ def routine_in(content: Content, asked: str | None, stored: str) -> Routine:
         raise CliError(exc) from None
 
 
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("an empty folder name would write into the current folder; "
+                                 "give a folder, or leave the option out")
+    return None if value is None else Path(value)
+
+
+def finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of times; try 1, or 0.01 for tests")
+    return value
+
+
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    "--data-dir", type=click.Path(file_okay=False), callback=_not_empty,
     help=f"Folder for the history (default: ${DATA_DIR_VARIABLE}, else "
          "$XDG_DATA_HOME/voicecoach or ~/.local/share/voicecoach).",
 )

@@ -14,6 +14,7 @@ from voicecoach.cli.common import (
     CliError,
     brief_option,
     data_dir_option,
+    finite,
     load_library,
     mic_device_option,
     no_earcons_option,
@@ -42,7 +43,8 @@ from voicecoach.settings import load as load_settings
 @rate_option
 @volume_option
 @voice_option
-@click.option("--time-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
+@click.option("--time-scale", type=click.FloatRange(min=0.0001, max=1000), callback=finite,
+              default=1.0, show_default=True,
               help="Multiply every wait by this; 0.01 makes waits 100 times shorter.")
 @click.option("--answers", "answer_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),

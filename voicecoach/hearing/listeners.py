@@ -7,6 +7,7 @@ against a grammar of only the words expected at that moment (see recognizer.py).
 from __future__ import annotations
 
 import io
+import wave
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -163,6 +164,22 @@ def microphone_listener(device_index: int | None = None,
     return SpeechListener(open_source, calibrate=True, on_listen=on_listen)
 
 
+MIN_RATE, MAX_RATE = 4000, 192000  # Hz: from a narrowband phone line to studio audio
+
+
+def _check_rate(data: bytes, name: str) -> None:
+    """AudioInputError for a WAV whose header gives an impossible sample rate (0 Hz divided
+    by zero deep in SpeechRecognition)."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as header:
+            rate = header.getframerate()
+    except (wave.Error, EOFError, OSError):
+        return  # not a plain WAV: the conversion below says what is wrong with it
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioInputError(f"{name}: a sample rate of {rate} Hz is not audio voicecoach can "
+                              f"hear ({MIN_RATE} to {MAX_RATE} Hz)")
+
+
 def wav_source(wav: Path | bytes) -> object:
     """A SpeechRecognition source over one WAV file (a path or its bytes).
 
@@ -180,6 +197,7 @@ def wav_source(wav: Path | bytes) -> object:
             data = wav.read_bytes()
         except OSError as exc:
             raise AudioInputError(f"{wav}: cannot read ({exc.strerror or exc})") from None
+    _check_rate(data, name)
     try:
         with sr.AudioFile(io.BytesIO(data)) as probe:
             plain = probe.SAMPLE_WIDTH == 2
@@ -233,7 +251,12 @@ def file_threshold(source: object) -> float:
 
 
 def wav_files_listener(paths: list[Path]) -> SpeechListener:
-    """Answers spoken from WAV files, one file per answer, through the microphone's path."""
+    """Answers spoken from WAV files, one file per answer, through the microphone's path.
+
+    Every file is checked now, so a file that is not audio is reported before the session
+    starts rather than at its question (AudioInputError)."""
+    for path in paths:
+        wav_source(path)
     remaining: Iterator[Path] = iter(paths)
 
     def open_source() -> object:
