@@ -139,3 +139,38 @@ def test_an_answer_file_that_is_not_audio_is_refused_before_the_session(tmp_path
 def test_odd_flags_are_refused_as_usage_errors(args, words):
     result = CliRunner().invoke(cli, args, input="")
     assert_clear(result, ExitCode.USAGE, *words)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_disk_under_the_transcript_does_not_end_the_session():
+    from tests.shared import clear_answers
+
+    answers = "\n".join(clear_answers()) + "\n3\n2\n"
+    result = CliRunner().invoke(cli, ["start", "--text", "--time-scale", "0.001", "--routine",
+                                      "desk_break", "--transcript", "/dev/full"], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "cannot write /dev/full (No space left on device)" in result.output
+    assert result.output.count("cannot write /dev/full") == 1
+    assert "Session finished" in result.output
+
+
+def test_files_about_a_person_are_readable_by_them_alone(tmp_path):
+    import os
+    import stat
+
+    from tests.shared import clear_answers
+
+    answers = "\n".join(clear_answers()) + "\n3\n2\n"
+    transcript = tmp_path / "t.jsonl"
+    runner = CliRunner()
+    runner.invoke(cli, ["start", "--text", "--time-scale", "0.001", "--routine", "desk_break",
+                        "--transcript", str(transcript)], input=answers)
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("old")
+    os.chmod(csv_path, 0o644)  # an existing file is made private too
+    assert runner.invoke(cli, ["history", "--csv", str(csv_path)]).exit_code == 0
+    plot = tmp_path / "p.png"
+    assert runner.invoke(cli, ["history", "--plot", str(plot)]).exit_code == 0
+    for path in (transcript, csv_path, plot):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert plot.read_bytes()[:4] == b"\x89PNG"

@@ -9,6 +9,7 @@ import click
 
 from voicecoach.cli.common import CliError, data_dir_option, load_library
 from voicecoach.errors import VoicecoachError
+from voicecoach.files import open_private
 from voicecoach.history.flags_view import flags_lines
 from voicecoach.history.store import HistoryError, as_json, open_history
 from voicecoach.history.summary import as_csv, summary_sentences
@@ -53,7 +54,8 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         click.echo(f"Drew {len(rows)} session{'s' * (len(rows) != 1)} to {plot_path}.")
     elif csv_path is not None:
         try:
-            csv_path.write_text(as_csv(rows), encoding="utf-8")
+            with open_private(csv_path) as handle:
+                handle.write(as_csv(rows))
         except OSError as exc:
             raise CliError(VoicecoachError(
                 f"{csv_path}: cannot write ({exc.strerror or exc})")) from None

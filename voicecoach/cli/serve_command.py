@@ -23,6 +23,7 @@ from voicecoach.cli.common import (
 )
 from voicecoach.coach.transcript import Transcript
 from voicecoach.errors import VoicecoachError
+from voicecoach.files import open_private
 from voicecoach.history.store import HistoryError, open_history
 from voicecoach.history.summary import summary_sentences
 from voicecoach.session.clock import MonotonicClock
@@ -149,7 +150,7 @@ def _service_log(path: Path | None):
         click.echo(f"voicecoach serve: {line}")
         if path is not None:
             try:
-                with path.open("a", encoding="utf-8") as handle:
+                with open_private(path, "a") as handle:
                     handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
             except OSError as exc:
                 click.echo(f"voicecoach serve: cannot write {path}: {exc.strerror or exc}")

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.files import open_private
 from voicecoach.history.store import SessionRow
 
 
@@ -57,7 +58,8 @@ def plot_history(rows: list[SessionRow], path: Path) -> None:
     for axis in (pain, weekly):
         axis.tick_params(axis="x", labelrotation=30)
     try:
-        figure.savefig(path, dpi=100)
+        with open_private(path, "wb") as handle:
+            figure.savefig(handle, dpi=100, format="png")
     except OSError as exc:
         raise VoicecoachError(f"{path}: cannot write the plot ({exc.strerror or exc})") from None
     finally:
