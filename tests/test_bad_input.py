@@ -174,3 +174,37 @@ def test_files_about_a_person_are_readable_by_them_alone(tmp_path):
     for path in (transcript, csv_path, plot):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sessions_with_a_damaged_date_are_left_out_and_said_so(private_data_dir):
+    import sqlite3
+
+    from tests.shared import clear_answers
+    from voicecoach.history.store import FILE_NAME
+
+    answers = "\n".join(clear_answers()) + "\n3\n2\n"
+    fast = ["start", "--text", "--time-scale", "0.001", "--routine", "desk_break"]
+    runner = CliRunner()
+    runner.invoke(cli, fast, input=answers)
+    with sqlite3.connect(private_data_dir / FILE_NAME) as con:
+        con.execute("INSERT INTO sessions (started_at, routine, ended) VALUES (1e300, 'x', 'f')")
+        con.execute("INSERT INTO sessions (started_at, routine, ended) VALUES ('soon', 'x', 'f')")
+    for args in (["history"], ["history", "--json"], ["history", "--say", "--text"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0 and result.exception is None, (args, result.output)
+        assert "2 sessions with a damaged date left out" in result.output
+    again = runner.invoke(cli, fast, input="no\n" + answers)  # the closing sentence still comes
+    assert again.exception is None or isinstance(again.exception, SystemExit), again.output
+
+
+def test_csv_and_plot_together_write_both(tmp_path):
+    from tests.shared import clear_answers
+
+    runner = CliRunner()
+    runner.invoke(cli, ["start", "--text", "--time-scale", "0.001", "--routine", "desk_break"],
+                  input="\n".join(clear_answers()) + "\n3\n2\n")
+    result = runner.invoke(cli, ["history", "--csv", str(tmp_path / "a.csv"), "--plot",
+                                 str(tmp_path / "b.png")])
+    assert result.exit_code == 0
+    assert (tmp_path / "a.csv").exists() and (tmp_path / "b.png").exists()
+    assert "Wrote 1 session to" in result.output and "Drew 1 session to" in result.output

@@ -40,10 +40,15 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
     try:
         store = open_history(data_dir)
         rows = store.sessions()
+        damaged = store.damaged
         flags = store.flags()
         store.close()
     except HistoryError as exc:
         raise CliError(exc) from None
+    if damaged:
+        click.echo(f"({damaged} session{'s' * (damaged != 1)} with a damaged date left out.)",
+                   err=True)
+    plural = "s" * (len(rows) != 1)
     if plot_path is not None:
         from voicecoach.history.plot import plot_history
 
@@ -51,16 +56,16 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
             plot_history(rows, plot_path)
         except VoicecoachError as exc:
             raise CliError(exc) from None
-        click.echo(f"Drew {len(rows)} session{'s' * (len(rows) != 1)} to {plot_path}.")
-    elif csv_path is not None:
+        click.echo(f"Drew {len(rows)} session{plural} to {plot_path}.")
+    if csv_path is not None:  # with --plot too: both are written
         try:
             with open_private(csv_path) as handle:
                 handle.write(as_csv(rows))
         except OSError as exc:
             raise CliError(VoicecoachError(
                 f"{csv_path}: cannot write ({exc.strerror or exc})")) from None
-        click.echo(f"Wrote {len(rows)} session{'s' * (len(rows) != 1)} to {csv_path}.")
-    elif say:
+        click.echo(f"Wrote {len(rows)} session{plural} to {csv_path}.")
+    if say:
         from voicecoach.coach.wiring import build_speaker
 
         sentences = summary_sentences(rows, time.time())
@@ -71,9 +76,10 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         for sentence in sentences:
             speaker.say(sentence)
         speaker.close()
-    elif as_json_:
-        click.echo(as_json(rows))
-    else:
-        click.echo(history_table(rows))
-        if flags:
-            click.echo("\n" + "\n".join(flags_lines(flags, load_library(()).triage)))
+    if plot_path is None and csv_path is None and not say:
+        if as_json_:
+            click.echo(as_json(rows))
+        else:
+            click.echo(history_table(rows))
+            if flags:
+                click.echo("\n" + "\n".join(flags_lines(flags, load_library(()).triage)))

@@ -8,6 +8,7 @@ is created readable and writable by its owner only. Nothing leaves the machine.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import time
@@ -123,6 +124,7 @@ class History:
         self.path = path
         self.clock = clock
         self.session_id: int | None = None
+        self.damaged = 0  # sessions left out of the last sessions() for a damaged date
         self.interrupted: list[SessionRow] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -239,7 +241,10 @@ class History:
             FROM sessions s LEFT JOIN steps st ON st.session_id = s.id
             GROUP BY s.id ORDER BY s.started_at, s.id
         """)
-        return [SessionRow(*row[:8], *(int(n or 0) for n in row[8:])) for row in rows]
+        good = [row for row in rows if _plausible_time(row[1])
+                and (row[2] is None or _plausible_time(row[2]))]
+        self.damaged = len(rows) - len(good)
+        return [SessionRow(*row[:8], *(int(n or 0) for n in row[8:])) for row in good]
 
     def last_full_screening(self) -> float | None:
         """When the last complete set of safety questions was answered (Unix time), if ever."""
@@ -255,6 +260,16 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+
+
+LATEST_TIME = 32503680000.0  # the year 3000: a date past it is damage, not a session
+
+
+def _plausible_time(value: object) -> bool:
+    """A Unix time a session could have: a finite number from 1970 to the year 3000 (a row
+    edited by hand or damaged once crashed `history` with OverflowError)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and 0 <= value < LATEST_TIME)
 
 
 def _statements(script: str) -> list[str]:

@@ -12,13 +12,19 @@ def routine_minutes(routine: Routine) -> float:
     return sum(estimated_seconds(s.exercise, s.dose) for s in routine.steps) / 60
 
 
+def count(n: int, noun: str) -> str:
+    """'1 exercise', '3 exercises'."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def routine_list(content: Content) -> str:
     lines = []
     for routine in content.routines.values():
         default = " (default)" if routine.id == content.default_routine else ""
         lines.append(
             f"{routine.id}{default}: {routine.name}. {routine.level.capitalize()}, "
-            f"{len(routine.steps)} exercises, about {round(routine_minutes(routine))} minutes."
+            f"{count(len(routine.steps), 'exercise')}, about "
+            f"{count(round(routine_minutes(routine)), 'minute')}."
         )
     return "\n".join(lines)
 
@@ -54,8 +60,8 @@ def routine_handout(routine: Routine) -> str:
     """The routine as it would be printed for a patient: order, doses, time, cautions."""
     lines = [
         routine.name,
-        f"Level: {routine.level}. About {round(routine_minutes(routine))} minutes, "
-        f"{len(routine.steps)} exercises.",
+        f"Level: {routine.level}. About {count(round(routine_minutes(routine)), 'minute')}, "
+        f"{count(len(routine.steps), 'exercise')}.",
         "",
         routine.intro,
         "",
