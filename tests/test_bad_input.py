@@ -208,3 +208,9 @@ def test_csv_and_plot_together_write_both(tmp_path):
     assert result.exit_code == 0
     assert (tmp_path / "a.csv").exists() and (tmp_path / "b.png").exists()
     assert "Wrote 1 session to" in result.output and "Drew 1 session to" in result.output
+
+
+def test_the_exit_codes_are_listed_in_the_help_as_the_code_has_them():
+    result = CliRunner().invoke(cli, ["--help"])
+    for code in ExitCode:
+        assert f"  {int(code)} " in result.output or f"; {int(code)} " in result.output, code

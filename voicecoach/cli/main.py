@@ -22,6 +22,15 @@ def cli() -> None:
     Example:
       voicecoach start            # speak and listen
       voicecoach start --text     # type answers, read the coach's words
+
+    \b
+    Exit codes:
+      0    done (a session that ended with safety advice is done too)
+      1    an error, said in one line (a bad file, a device, the history)
+      2    a command-line mistake (an unknown option or value)
+      3    a routine or content file has problems (each printed as file:line)
+      4    typed or recorded answers ran out before the session ended
+      130  stopped with Ctrl-C; 143 stopped by SIGTERM (a goodbye is said first)
     """
 
 
