@@ -7,6 +7,7 @@ daemon thread; the caller carries on without it.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,3 +38,12 @@ def within(seconds: float, call: Callable[[], T], name: str = "voicecoach-call")
     if not ok:
         raise value  # type: ignore[misc]
     return value  # type: ignore[return-value]
+
+
+def load_in_background(load: Callable[[], object], name: str, wait: float) -> threading.Thread:
+    """Run `load` on a daemon thread now; at exit the process waits up to `wait` seconds for it
+    (native libraries such as onnxruntime abort the interpreter when torn down mid-load)."""
+    thread = threading.Thread(target=load, name=name, daemon=True)
+    thread.start()
+    atexit.register(thread.join, wait)
+    return thread

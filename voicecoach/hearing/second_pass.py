@@ -17,7 +17,6 @@ as before; the model loads on a helper thread while the first question is spoken
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import re
@@ -26,6 +25,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from voicecoach.audio.deadline import load_in_background
 from voicecoach.hearing.tuning import ThirdOpinionRule
 
 SAMPLE_RATE = 16000
@@ -121,9 +121,6 @@ def preload_transcriber() -> None:
     """Start loading Whisper on a helper thread, once per process; exit waits for the load."""
     global _preloader
     with _lock:
-        if _preloader is not None or _whisper is not None:
-            return
-        _preloader = threading.Thread(target=shared_transcriber, name="voicecoach-whisper",
-                                      daemon=True)
-        _preloader.start()
-    atexit.register(_preloader.join, PRELOAD_WAIT)
+        if _preloader is None and _whisper is None:
+            _preloader = load_in_background(shared_transcriber, "voicecoach-whisper",
+                                            PRELOAD_WAIT)

@@ -12,7 +12,6 @@ verdict and pocketsphinx's combine, with the thresholds in tuning.py.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import io
 import logging
@@ -23,6 +22,7 @@ from importlib import resources
 
 import numpy as np
 
+from voicecoach.audio.deadline import load_in_background
 from voicecoach.hearing.tuning import CheckRule
 
 SAMPLE_RATE = 16000
@@ -154,12 +154,8 @@ def preload_check() -> None:
     called without an active exception") when it is torn down mid-load."""
     global _preloader
     with _check_lock:
-        if _preloader is not None or _check is not None:
-            return
-        _preloader = threading.Thread(target=shared_check, name="voicecoach-word-check",
-                                      daemon=True)
-        _preloader.start()
-    atexit.register(_preloader.join, PRELOAD_WAIT)
+        if _preloader is None and _check is None:
+            _preloader = load_in_background(shared_check, "voicecoach-word-check", PRELOAD_WAIT)
 
 
 def shared_check() -> WordCheck | None:
