@@ -214,3 +214,11 @@ def test_the_exit_codes_are_listed_in_the_help_as_the_code_has_them():
     result = CliRunner().invoke(cli, ["--help"])
     for code in ExitCode:
         assert f"  {int(code)} " in result.output or f"; {int(code)} " in result.output, code
+
+
+def test_no_message_points_at_line_zero(tmp_path):
+    for text in ("- a list, not a mapping\n", "routines:\n  - just a name\n",
+                 "routines:\n  - 42\n", "exercises:\n  - id: x\n"):
+        result, _ = validate(tmp_path, text)
+        assert result.exit_code == ExitCode.CONTENT, result.output
+        assert ":0:" not in result.output, result.output

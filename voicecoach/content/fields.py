@@ -30,7 +30,9 @@ class Problems:
 
     def add(self, where: Located | None, key: str, message: str, path: str = "") -> None:
         if where is not None:
-            self.items.append(f"{where.path}:{where.line_of(key)}: {key}: {message}")
+            line = where.line_of(key)  # 0: a value made up, not read (nothing to point at)
+            at = f"{where.path}:{line}" if line else where.path
+            self.items.append(f"{at}: {key}: {message}")
         else:
             self.items.append(f"{path}: {key}: {message}")
 
