@@ -222,3 +222,22 @@ def test_no_message_points_at_line_zero(tmp_path):
         result, _ = validate(tmp_path, text)
         assert result.exit_code == ExitCode.CONTENT, result.output
         assert ":0:" not in result.output, result.output
+
+
+def test_a_setting_that_would_break_the_settings_file_is_refused_and_the_file_kept(
+        private_data_dir):
+    import os
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["config", "set", "rate", "140"]).exit_code == 0
+    path = Path(os.environ["VOICECOACH_CONFIG"])
+    before = path.read_bytes()
+    bad = runner.invoke(cli, ["config", "set", "voice", "en\nrate = 999"])
+    assert_clear(bad, ExitCode.USAGE, "control characters")
+    unknown = runner.invoke(cli, ["config", "set", "routine", "nosuch_routine"])
+    assert_clear(unknown, ExitCode.CONTENT, "unknown routine 'nosuch_routine'", "desk_break")
+    assert path.read_bytes() == before
+    quoted = runner.invoke(cli, ["config", "set", "voice", 'en "q" \\ x'])
+    assert quoted.exit_code == 0
+    shown = runner.invoke(cli, ["config", "show"])
+    assert shown.exit_code == 0 and "rate = 140" in shown.output  # the file still reads

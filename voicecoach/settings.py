@@ -3,6 +3,7 @@ then command-line flags, each overriding the one before."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -80,6 +81,13 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+def _text(text: str) -> str:
+    """Plain text on one line (a value with a newline once broke the settings file)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("must be plain text, without line breaks or control characters")
+    return text
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("true", "yes", "on", "1"):
@@ -90,9 +98,9 @@ def _bool(text: str) -> bool:
 
 
 PARSERS: dict[str, Callable[[str], object]] = {
-    "rate": _int_in(80, 400), "volume": _volume, "voice": str,
+    "rate": _int_in(80, 400), "volume": _volume, "voice": _text,
     "verbosity": _choice("full", "brief"), "earcons": _bool,
-    "mic_device": _int_in(-1, 1000), "routine": str,
+    "mic_device": _int_in(-1, 1000), "routine": _text,
 }
 KEYS = tuple(f.name for f in fields(Settings))
 
@@ -164,7 +172,7 @@ def write(path: Path, values: Mapping[str, object]) -> None:
             if isinstance(value, bool):
                 text = "true" if value else "false"
             elif isinstance(value, str):
-                text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                text = json.dumps(value)  # a JSON string is a valid TOML basic string
             else:
                 text = str(value)
             lines.append(f"{key} = {text}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voicecoach.cli.common import CliError
+from voicecoach.cli.common import CliError, load_library, routine_in
 from voicecoach.errors import VoicecoachError
 from voicecoach.settings import DESCRIPTIONS, config_path
 from voicecoach.settings import KEYS as SETTING_KEYS
@@ -61,6 +61,8 @@ def config_set(key: str, value: str) -> None:
     try:
         stored = read_settings_file(path)
         stored[key] = parse_setting(key, value, "config set")
+        if key == "routine" and stored[key]:  # a routine that does not exist fails every start
+            routine_in(load_library(()), str(stored[key]), "")
         write_settings(path, stored)
     except VoicecoachError as exc:
         raise CliError(exc) from None
