@@ -241,3 +241,12 @@ def test_a_setting_that_would_break_the_settings_file_is_refused_and_the_file_ke
     assert quoted.exit_code == 0
     shown = runner.invoke(cli, ["config", "show"])
     assert shown.exit_code == 0 and "rate = 140" in shown.output  # the file still reads
+
+
+@pytest.mark.parametrize("where", ["/dev/full", "/nonexistent/folder/speech.wav"])
+def test_speech_that_cannot_be_written_to_a_file_is_one_clear_line(where):
+    if where == "/dev/full" and not Path(where).exists():
+        pytest.skip("no /dev/full here")
+    result = CliRunner().invoke(cli, ["start", "--speak-to", where, "--time-scale", "0.01",
+                                      "--no-history"], input="no\n")
+    assert_clear(result, ExitCode.ERROR, f"cannot write {where}")

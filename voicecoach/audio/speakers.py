@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import wave
 from collections.abc import Callable
@@ -83,6 +84,10 @@ class WavFileSpeaker:
         self.utterances: list[tuple[float, float, str]] = []  # start, end (s), text
         self._seconds = 0.0
         self._wav: wave.Wave_write | None = None
+        try:  # opened now, so a folder that does not exist is said before the session starts
+            self._file = path.open("wb")
+        except OSError as exc:
+            raise AudioOutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def say(self, text: str) -> None:
         if self.console:
@@ -97,12 +102,11 @@ class WavFileSpeaker:
         return self.renderer.adjust(command)
 
     def _append(self, clip: Clip, text: str) -> None:
+        if self._file is None:
+            raise AudioOutputError(f"cannot write {self.path}: it was closed")
         if self._wav is None:
             self.rate = clip.rate
-            try:
-                self._wav = wave.open(str(self.path), "wb")  # noqa: SIM115 (open until close)
-            except OSError as exc:
-                raise AudioOutputError(f"cannot write {self.path}: {exc}") from None
+            self._wav = wave.open(self._file, "wb")  # noqa: SIM115 (open until close)
             self._wav.setnchannels(1)
             self._wav.setsampwidth(2)
             self._wav.setframerate(self.rate)
@@ -110,10 +114,31 @@ class WavFileSpeaker:
             raise AudioOutputError(f"mixed sample rates in {self.path}")
         self.utterances.append((self._seconds, self._seconds + clip.seconds, text))
         pause = silence(self.gap, self.rate)
-        self._wav.writeframes(clip.pcm + pause.pcm)  # also rewrites the header's length
+        try:
+            self._wav.writeframes(clip.pcm + pause.pcm)  # also rewrites the header's length
+            self._file.flush()
+        except OSError as exc:  # a full disk: said once, as any failing output is
+            self._abandon()
+            raise AudioOutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._seconds += clip.seconds + pause.seconds
 
+    def _abandon(self) -> None:
+        """Drop the file without the wave module trying (and failing) to finish it again."""
+        wav, self._wav = self._wav, None
+        file, self._file = self._file, None
+        if wav is not None:
+            wav._file = None  # its __del__ would write the header again, and fail again
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+
     def close(self) -> None:
-        if self._wav is not None:
-            self._wav.close()
-            self._wav = None
+        try:
+            if self._wav is not None:
+                self._wav.close()
+            if self._file is not None:
+                self._file.close()
+        except OSError as exc:
+            self._abandon()
+            raise AudioOutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._wav = self._file = None
