@@ -250,3 +250,17 @@ def test_speech_that_cannot_be_written_to_a_file_is_one_clear_line(where):
     result = CliRunner().invoke(cli, ["start", "--speak-to", where, "--time-scale", "0.01",
                                       "--no-history"], input="no\n")
     assert_clear(result, ExitCode.ERROR, f"cannot write {where}")
+
+
+def test_one_bad_file_among_the_users_routines_leaves_out_that_file_alone(tmp_path,
+                                                                         monkeypatch):
+    folder = tmp_path / "config" / "voicecoach" / "routines"
+    folder.mkdir(parents=True)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (folder / "good.yaml").write_text(GOOD_ROUTINE.replace("{DOSE}", "{reps: 8}"))
+    (folder / "broken.yaml").write_text("routines: [\n")
+    result = CliRunner().invoke(cli, ["routines", "list"])
+    assert result.exit_code == 0, result.output
+    assert "mine: Mine." in result.output and "beginner_back_hip" in result.output
+    assert "broken.yaml" in result.output and "left out until it is fixed" in result.output
+    assert "Traceback" not in result.output

@@ -22,13 +22,30 @@ class CliError(click.ClickException):
 
 
 def load_library(routines_dirs: tuple[Path, ...]) -> Content:
+    """The built-in content, folders given with --routines-dir (which must load: they were
+    asked for), and each file of the user's routines folder that loads; a file that does not
+    is reported on stderr, problem by problem, and left out, so one bad file cannot stop every
+    session and the service."""
     extra = list(routines_dirs)
-    if user_routines_dir().is_dir():
-        extra.append(user_routines_dir())
     try:
-        return load_content(extra)
+        content = load_content(extra)
     except VoicecoachError as exc:
         raise CliError(exc) from None
+    folder = user_routines_dir()
+    if not folder.is_dir():
+        return content
+    good: list[Path] = []
+    for path in sorted(p for p in folder.glob("*.yaml") if p.is_file()):
+        try:
+            load_content(extra, extra_files=[*good, path])
+        except VoicecoachError as exc:
+            for problem in getattr(exc, "problems", None) or [str(exc)]:
+                click.echo(f"Warning: {problem}", err=True)
+            click.echo(f"Warning: {path} is left out until it is fixed "
+                       f"(voicecoach routines validate {path}).", err=True)
+            continue
+        good.append(path)
+    return load_content(extra, extra_files=good) if good else content
 
 
 def routine_in(content: Content, asked: str | None, stored: str) -> Routine:
