@@ -237,8 +237,6 @@ def test_a_setting_that_would_break_the_settings_file_is_refused_and_the_file_ke
     unknown = runner.invoke(cli, ["config", "set", "routine", "nosuch_routine"])
     assert_clear(unknown, ExitCode.CONTENT, "unknown routine 'nosuch_routine'", "desk_break")
     assert path.read_bytes() == before
-    quoted = runner.invoke(cli, ["config", "set", "voice", 'en "q" \\ x'])
-    assert quoted.exit_code == 0
     shown = runner.invoke(cli, ["config", "show"])
     assert shown.exit_code == 0 and "rate = 140" in shown.output  # the file still reads
 
@@ -264,3 +262,15 @@ def test_one_bad_file_among_the_users_routines_leaves_out_that_file_alone(tmp_pa
     assert "mine: Mine." in result.output and "beginner_back_hip" in result.output
     assert "broken.yaml" in result.output and "left out until it is fixed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_voice_that_does_not_exist_is_refused_when_set_and_when_served(private_data_dir):
+    import os
+
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["config", "set", "voice", "en-us"])
+    assert_clear(bad, ExitCode.ERROR, "unknown voice 'en-us'", "gmw/en-us")
+    assert not Path(os.environ["VOICECOACH_CONFIG"]).exists()
+    assert runner.invoke(cli, ["config", "set", "voice", "gmw/en-us"]).exit_code == 0
+    served = runner.invoke(cli, ["serve", "--voice", "nosuch", "--once"])
+    assert_clear(served, ExitCode.ERROR, "unknown voice 'nosuch'")

@@ -8,6 +8,7 @@ a player subprocess then plays the WAV, so the length of each utterance is known
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import tempfile
 import threading
@@ -62,7 +63,10 @@ class Pyttsx3Renderer:
         self.rate = rate or int(self._engine.getProperty("rate"))
         self.voice = voice or self._engine.getProperty("voice")
         if voice is not None and voice not in self.voices():
-            sample = ", ".join(sorted(self.voices())[:12])
+            known = self.voices()
+            near = [v for v in known if v.rsplit("/", 1)[-1].lower() == voice.lower()]
+            near += difflib.get_close_matches(voice, known, n=6, cutoff=0.5)
+            sample = ", ".join(dict.fromkeys(near)) or ", ".join(sorted(known)[:12])
             raise AudioOutputError(
                 f"unknown voice {voice!r}; try one of: {sample} "
                 "(voicecoach voices lists them all)"

@@ -103,10 +103,14 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
         transcript = Transcript.open(transcript_path, clock, append=True)  # as sessions do
     except VoicecoachError as exc:
         raise CliError(exc) from None
-    speaker = build_speaker(text=False, rate=rate or settings.rate,
-                            volume=volume or settings.volume,
-                            voice=voice or settings.voice or None,
-                            earcons=settings.earcons and not no_earcons)
+    try:  # a wrong voice is said once and the service stops (exit 1), not a traceback
+        speaker = build_speaker(text=False, rate=rate or settings.rate,
+                                volume=volume or settings.volume,
+                                voice=voice or settings.voice or None,
+                                earcons=settings.earcons and not no_earcons)
+    except VoicecoachError as exc:
+        transcript.close()
+        raise CliError(exc) from None
     device = settings.microphone(mic_device)
 
     def progress() -> list[str]:

@@ -63,6 +63,10 @@ def config_set(key: str, value: str) -> None:
         stored[key] = parse_setting(key, value, "config set")
         if key == "routine" and stored[key]:  # a routine that does not exist fails every start
             routine_in(load_library(()), str(stored[key]), "")
+        if key == "voice" and stored[key]:  # a voice that does not exist fails every start
+            from voicecoach.audio.rendering import Pyttsx3Renderer
+
+            Pyttsx3Renderer(voice=str(stored[key]))
         write_settings(path, stored)
     except VoicecoachError as exc:
         raise CliError(exc) from None
