@@ -35,8 +35,9 @@ def validate(tmp_path: Path, text: str, name: str = "mine.yaml"):
 
 def assert_clear(result, code: int, *words: str) -> None:
     assert result.exit_code == code, result.output
-    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
-        result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        result.exception)
     for word in words:
         assert word in result.output, result.output
 

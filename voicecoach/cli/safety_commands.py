@@ -28,13 +28,13 @@ def _open(data_dir: Path | None) -> History:
 
 def _known(triage: Triage, flag: str) -> str:
     """The action a flag id raises; a clear error naming the valid ids when it is unknown."""
-    actions = {q.id: q.action for q in triage.questions}
-    actions.update({r.id: r.action for r in triage.rules})
-    if flag not in actions:
+    named = triage.flag(flag)
+    if named is None:
+        examples = ", ".join(q.id for q in triage.questions[:6])
         raise CliError(VoicecoachError(
             f"safety: unknown flag {flag!r}; flags are question or rule ids such as "
-            f"{', '.join(list(actions)[:6])} (voicecoach content --triage-summary lists all)"))
-    return actions[flag]
+            f"{examples} (voicecoach content --triage-summary lists all)"))
+    return named.action
 
 
 @click.group(invoke_without_command=True)

@@ -220,6 +220,11 @@ class Triage:
         chosen = [q for q in self.questions if q.group in asked]
         return tuple(sorted(chosen, key=lambda q: order[q.group]))
 
+    def flag(self, flag_id: str) -> Question | Rule | None:
+        """The question or combination rule a flag id names (None: no longer in the set)."""
+        return next((q for q in self.questions if q.id == flag_id), None) or next(
+            (r for r in self.rules if r.id == flag_id), None)
+
     def group(self, group_id: str) -> Group:
         return next(g for g in self.groups if g.id == group_id)
 

@@ -232,9 +232,9 @@ class GrammarDecoder:
                 and (check := shared_check()) is not None):
             verdict = check.verdict(raw)
             checked = f"{verdict.word} {verdict.probability:.2f}"
-            agreed = (value is not None and self.vocabulary.phrases.get(verdict.word) == value
-                      and verdict.probability >= self.third_rule.sure if self.third_rule
-                      else False)
+            agreed = (self.third_rule is not None and value is not None
+                      and self.vocabulary.phrases.get(verdict.word) == value
+                      and verdict.probability >= self.third_rule.sure)
             value = second_opinion(value, text, verdict, self.vocabulary.phrases,
                                    check.classifier.words, self.check_rule)
         heard_by_whisper = ""

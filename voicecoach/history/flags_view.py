@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from voicecoach.content.model import Triage
+from voicecoach.content.model import Question, Triage
 from voicecoach.history.store import FlagRow
 
 ACTION_WORDS = {
@@ -24,12 +24,11 @@ def _day(t: float | None) -> str:
 
 def flag_text(triage: Triage, flag: str) -> str:
     """The question or rule behind a flag id, as the person heard it."""
-    for question in triage.questions:
-        if question.id == flag:
-            return question.text
-    for rule in triage.rules:
-        if rule.id == flag:
-            return rule.text[:1].upper() + rule.text[1:] + "."
+    named = triage.flag(flag)
+    if isinstance(named, Question):
+        return named.text
+    if named is not None:
+        return named.text[:1].upper() + named.text[1:] + "."
     return "(no longer in the safety questions)"
 
 

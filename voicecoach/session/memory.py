@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
-from voicecoach.content.model import Answer, Triage
+from voicecoach.content.model import Answer, Question, Triage
 from voicecoach.session.actions import Ask, Heard, Record, Say
 from voicecoach.session.asking import ask_yes_no
 
@@ -69,12 +69,11 @@ def needs_clearance(flag: RememberedFlag) -> bool:
 
 def topic(triage: Triage, flag_id: str) -> str:
     """What the flag was about, in words the person heard: the question, or the rule."""
-    for question in triage.questions:
-        if question.id == flag_id:
-            return f"you answered {question.flag_if.value} to: {question.text}"
-    for rule in triage.rules:
-        if rule.id == flag_id:
-            return f"you told me about {rule.text}."
+    named = triage.flag(flag_id)
+    if isinstance(named, Question):
+        return f"you answered {named.flag_if.value} to: {named.text}"
+    if named is not None:
+        return f"you told me about {named.text}."
     return f"you told me about something that needed checking ({flag_id})."
 
 
