@@ -18,6 +18,13 @@ ACTION_WORDS = {
 }
 
 
+HOW_RAISED = {
+    "yes": "answered yes", "no": "answered no", "unclear": "answer not understood",
+    "unconfirmed": "said yes, stopped before confirming", "rule": "by a combination rule",
+    "keyboard": "re-armed by keyboard",
+}
+
+
 def _day(t: float | None) -> str:
     return "-" if t is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
@@ -40,8 +47,9 @@ def flags_lines(rows: list[FlagRow], triage: Triage) -> list[str]:
     if live:
         lines.append("Safety flags in force (voicecoach safety clear ID, once a clinician has "
                      "checked):")
-        lines += [f"  {r.flag}: {ACTION_WORDS.get(r.action, r.action)}; answered {r.answer} on "
-                  f"{_day(r.raised_at)}. {flag_text(triage, r.flag)}" for r in live]
+        lines += [f"  {r.flag}: {ACTION_WORDS.get(r.action, r.action)}; "
+                  f"{HOW_RAISED.get(r.answer, r.answer)} on {_day(r.raised_at)}. "
+                  f"{flag_text(triage, r.flag)}" for r in live]
     if cleared:
         lines.append("Safety flags cleared:")
         lines += [f"  {r.flag}: raised {_day(r.raised_at)}, cleared {_day(r.cleared_at)} "
