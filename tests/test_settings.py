@@ -44,12 +44,46 @@ def test_unknown_keys_and_bad_values_say_what_is_valid():
     assert env.exit_code == 2 and "VOICECOACH_EARCONS: earcons = 'maybe'" in env.output
 
 
-def test_a_broken_settings_file_is_named(private_data_dir):
-    (private_data_dir / "config.toml").write_text("rate = = 3\n")
-    result = invoke(["start", "--text"])
-    assert result.exit_code == 2
-    assert "config.toml: cannot read the settings" in result.output
-    assert "Traceback" not in result.output
+def test_a_broken_settings_file_is_named_with_the_fix_and_sessions_run_on_defaults(
+        private_data_dir):
+    path = private_data_dir / "config.toml"
+    path.write_text("rate = 140\nvoice = = 3\n")
+    session = invoke(["start", "--text", "--time-scale", "0.01", "--no-history"],
+                     CLEAR + "3\n2\n")
+    assert session.exit_code == 0, session.output
+    assert "config.toml: cannot read the settings" in session.output
+    assert "line 2" in session.output and "config reset" in session.output
+    assert "some settings are at their defaults today" in session.output
+    assert "Session finished" in session.output
+    assert "Traceback" not in session.output
+    refused = invoke(["config", "set", "volume", "0.5"])  # never written over a broken file
+    assert refused.exit_code == 2 and "config reset" in refused.output
+    assert path.read_text() == "rate = 140\nvoice = = 3\n"
+    reset = invoke(["config", "reset"])
+    assert reset.exit_code == 0 and "config.toml.old" in reset.output
+    assert not path.exists()
+    assert (private_data_dir / "config.toml.old").read_text() == "rate = 140\nvoice = = 3\n"
+    assert "rate = 160  (default;" in invoke(["config", "show"]).output
+
+
+def test_one_bad_value_in_the_settings_file_takes_its_default_and_keeps_the_rest(
+        private_data_dir):
+    (private_data_dir / "config.toml").write_text('rate = 999\nverbosity = "brief"\n')
+    shown = invoke(["config", "show"])
+    assert shown.exit_code == 2 and "rate = '999': must be from 80 to 400" in shown.output
+    session = invoke(["start", "--text", "--time-scale", "0.01", "--no-history"],
+                     CLEAR + "3\n2\n")
+    assert session.exit_code == 0, session.output
+    assert "rate = '999'" in session.output and "takes its default" in session.output
+    assert "Session finished" in session.output
+
+
+def test_a_stored_routine_that_is_gone_is_named_as_coming_from_the_settings(private_data_dir):
+    (private_data_dir / "config.toml").write_text('routine = "deleted_one"\n')
+    result = invoke(["start", "--text", "--no-history"], "no\n")
+    assert result.exit_code != 0
+    assert "unknown routine 'deleted_one'" in result.output
+    assert "comes from your settings file" in result.output and "config set routine" in result.output
 
 
 def test_a_session_uses_the_stored_routine_and_verbosity():

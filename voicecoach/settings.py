@@ -128,15 +128,49 @@ def parse(key: str, value: str, where: str) -> object:
         raise SettingsError(f"{where}: {key} = {value!r}: {reason}") from None
 
 
-def read_file(path: Path) -> dict[str, object]:
-    """The settings stored in the file (empty when there is no file)."""
+BACKUP_SUFFIX = ".old"  # `config reset` keeps the file it replaces under this name
+
+
+def fix_hint(path: Path) -> str:
+    return (f"fix it in a text editor, or run `voicecoach config reset` (which keeps the old "
+            f"file as {path.name}{BACKUP_SUFFIX})")
+
+
+def _read_toml(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: cannot read the settings ({exc})") from None
-    return {key: parse(key, _as_text(value), str(path)) for key, value in data.items()}
+        why = getattr(exc, "strerror", None) or exc
+        raise SettingsError(f"{path}: cannot read the settings ({why}); {fix_hint(path)}"
+                            ) from None
+
+
+def read_file(path: Path) -> dict[str, object]:
+    """The settings stored in the file (empty when there is no file)."""
+    data = _read_toml(path)
+    try:
+        return {key: parse(key, _as_text(value), str(path)) for key, value in data.items()}
+    except SettingsError as exc:
+        raise SettingsError(f"{exc}; {fix_hint(path)}") from None
+
+
+def read_file_leniently(path: Path) -> tuple[dict[str, object], list[str]]:
+    """The settings in the file that can be used, and a problem line for each that cannot (a
+    damaged settings file must not stop a session: its settings take their defaults)."""
+    try:
+        data = _read_toml(path)
+    except SettingsError as exc:
+        return {}, [f"{exc}. Every setting takes its default for now."]
+    good: dict[str, object] = {}
+    problems = []
+    for key, value in data.items():
+        try:
+            good[key] = parse(key, _as_text(value), str(path))
+        except SettingsError as exc:
+            problems.append(f"{exc}; it takes its default for now ({fix_hint(path)}).")
+    return good, problems
 
 
 def _as_text(value: object) -> str:
@@ -157,6 +191,21 @@ def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> tupl
     env = os.environ if env is None else env
     path = path or config_path()
     stored, environment = read_file(path), from_environment(env)
+    return _combine(stored, environment)
+
+
+def load_for_session(env: Mapping[str, str] | None = None,
+                     path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The settings for a session, and the problems met: what cannot be read from the file
+    takes its default (a session goes on); a bad environment variable is still refused, as a
+    bad flag is."""
+    env = os.environ if env is None else env
+    stored, problems = read_file_leniently(path or config_path())
+    settings, _ = _combine(stored, from_environment(env))
+    return settings, problems
+
+
+def _combine(stored: dict[str, object], environment: dict[str, object]) -> tuple[Settings, dict]:
     settings = replace(Settings(), **{**stored, **environment})
     sources = {key: "environment" if key in environment else "file" if key in stored
                else "default" for key in KEYS}

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli.common import CliError, mic_device_option
+from voicecoach.cli.common import CliError, mic_device_option, session_settings
 from voicecoach.errors import ExitCode, VoicecoachError
 from voicecoach.hearing.listeners import hear_wav
 from voicecoach.hearing.vocabulary import VOCABULARIES
-from voicecoach.settings import load as load_settings
 
 
 @click.command("check-audio")
@@ -38,10 +37,7 @@ def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int
     from voicecoach.audio.rendering import Pyttsx3Renderer
     from voicecoach.coach.audio_check import report_lines, run_check
 
-    try:
-        settings, _ = load_settings()
-    except VoicecoachError as exc:
-        raise CliError(exc) from None
+    settings, _ = session_settings()
     out = sys.stderr if as_json else sys.stdout  # with --json, stdout holds only the JSON
 
     def say(line: str) -> None:

@@ -11,6 +11,10 @@ from voicecoach.content.loader import find_routine, load_content, user_routines_
 from voicecoach.content.model import Content, Routine
 from voicecoach.errors import VoicecoachError
 from voicecoach.history.store import DATA_DIR_VARIABLE
+from voicecoach.settings import Settings, config_path, load_for_session
+
+SETTINGS_SENTENCE = ("Your settings file could not be read in full, so some settings are at "
+                     "their defaults today. The message on screen says how to fix it.")
 
 
 class CliError(click.ClickException):
@@ -48,12 +52,31 @@ def load_library(routines_dirs: tuple[Path, ...]) -> Content:
     return load_content(extra, extra_files=good) if good else content
 
 
+def session_settings() -> tuple[Settings, str]:
+    """The settings for a session, and a sentence to say when the settings file had problems
+    (each is printed on stderr; the session goes on with those settings at their defaults)."""
+    try:
+        settings, problems = load_for_session()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    for problem in problems:
+        click.echo(f"Warning: {problem}", err=True)
+    return settings, SETTINGS_SENTENCE if problems else ""
+
+
 def routine_in(content: Content, asked: str | None, stored: str) -> Routine:
-    """The routine asked for, else the stored one, else the default; a clear error if unknown."""
+    """The routine asked for, else the stored one, else the default; a clear error if unknown
+    (naming the settings file when the name came from there)."""
     try:
         return find_routine(content, asked or stored or None)
     except VoicecoachError as exc:
-        raise CliError(exc) from None
+        error = CliError(exc)
+        if not asked and stored:
+            error.message += (f"\n(The routine {stored!r} comes from your settings file, "
+                              f"{config_path()}; change it with `voicecoach config set routine "
+                              f"NAME`, or `voicecoach config set routine \"\"` for the "
+                              "default.)")
+        raise error from None
 
 
 def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:

@@ -18,6 +18,7 @@ from voicecoach.cli.common import (
     rate_option,
     routine_in,
     routines_dir_option,
+    session_settings,
     voice_option,
     volume_option,
 )
@@ -27,7 +28,6 @@ from voicecoach.files import open_private
 from voicecoach.history.store import HistoryError, open_history
 from voicecoach.history.summary import summary_sentences
 from voicecoach.session.clock import MonotonicClock
-from voicecoach.settings import load as load_settings
 
 
 @click.command()
@@ -77,7 +77,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
     )
 
     try:
-        settings, _ = load_settings()
+        settings, _ = session_settings()
         known = known_words()
         phrases = tuple(check_wake_phrase(p, known) for p in wake_phrases or DEFAULT_WAKE_PHRASES)
     except VoicecoachError as exc:

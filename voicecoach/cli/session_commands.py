@@ -21,6 +21,7 @@ from voicecoach.cli.common import (
     rate_option,
     routine_in,
     routines_dir_option,
+    session_settings,
     voice_option,
     volume_option,
 )
@@ -33,7 +34,6 @@ from voicecoach.session.actions import Outcome
 from voicecoach.session.clock import MonotonicClock
 from voicecoach.session.progress import routine_at
 from voicecoach.session.run import SCREENING_DAYS, run_session
-from voicecoach.settings import load as load_settings
 
 
 @click.command()
@@ -74,10 +74,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
       voicecoach start --text --routine beginner_back_hip
       printf 'no\\n...' | voicecoach start --text --time-scale 0.01
     """
-    try:
-        settings, _ = load_settings()
-    except VoicecoachError as exc:
-        raise CliError(exc) from None
+    settings, settings_sentence = session_settings()
     content = load_library(routines_dirs)
     routine = routine_in(content, routine_name, settings.routine)
     from voicecoach.coach.wiring import build_io  # audio libraries load only when a session runs
@@ -98,6 +95,8 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         transcript.close()
         raise CliError(exc) from None
+    if settings_sentence:
+        speaker.say(settings_sentence)
     keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
 
     def closing(outcome: Outcome) -> list[str]:

@@ -6,7 +6,7 @@ import click
 
 from voicecoach.cli.common import CliError, load_library, routine_in
 from voicecoach.errors import VoicecoachError
-from voicecoach.settings import DESCRIPTIONS, config_path
+from voicecoach.settings import BACKUP_SUFFIX, DESCRIPTIONS, config_path
 from voicecoach.settings import KEYS as SETTING_KEYS
 from voicecoach.settings import load as load_settings
 from voicecoach.settings import parse as parse_setting
@@ -75,15 +75,20 @@ def config_set(key: str, value: str) -> None:
 
 @config.command("reset")
 def config_reset() -> None:
-    """Forget every stored setting (back to the defaults).
+    """Go back to the default settings; the old file is kept beside it, ending in .old.
 
     \b
     Example:
       voicecoach config reset
     """
     path = config_path()
+    if not path.exists():
+        click.echo(f"The settings are already the defaults ({path} does not exist).")
+        return
+    kept = path.with_name(path.name + BACKUP_SUFFIX)
     try:
-        path.unlink(missing_ok=True)
+        path.replace(kept)
     except OSError as exc:
-        raise CliError(VoicecoachError(f"{path}: cannot remove ({exc.strerror or exc})")) from None
-    click.echo(f"Settings reset to the defaults ({path} removed).")
+        raise CliError(VoicecoachError(f"{path}: cannot move aside ({exc.strerror or exc})")
+                       ) from None
+    click.echo(f"Settings reset to the defaults (the old file is kept as {kept}).")
