@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from tests.shared import ROOT, clear_answers
 from voicecoach.cli.main import cli
-from voicecoach.history.store import FILE_NAME, MIGRATIONS, SCHEMA_VERSION, History, HistoryError
+from voicecoach.history.schema import MIGRATIONS, SCHEMA_VERSION
+from voicecoach.history.store import FILE_NAME, History, HistoryError
 
 CLEAR = "\n".join(clear_answers()) + "\n"
 FAST = ["start", "--text", "--time-scale", "0.001", "--routine", "desk_break"]
@@ -69,20 +70,6 @@ def test_history_command_shows_a_table_and_json():
 def test_no_history_flag_keeps_nothing(private_data_dir):
     invoke([*FAST, "--no-history"], CLEAR + "3\n2\n")
     assert invoke(["history"]).output.startswith("No sessions yet.")
-
-
-def test_a_locked_history_is_said_aloud_and_the_session_still_runs(private_data_dir):
-    History(private_data_dir / FILE_NAME).close()
-    holder = sqlite3.connect(private_data_dir / FILE_NAME, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        result = invoke(FAST, CLEAR + "3\n2\n")
-    finally:
-        holder.execute("ROLLBACK")
-    assert result.exit_code == 0, result.output
-    assert "I cannot use your session history" in result.output
-    assert "locked by another program" in result.output
-    assert "Session finished." in result.output
 
 
 def test_a_corrupt_history_is_said_aloud_and_the_session_still_runs(private_data_dir):

@@ -83,7 +83,8 @@ def test_a_stored_routine_that_is_gone_is_named_as_coming_from_the_settings(priv
     result = invoke(["start", "--text", "--no-history"], "no\n")
     assert result.exit_code != 0
     assert "unknown routine 'deleted_one'" in result.output
-    assert "comes from your settings file" in result.output and "config set routine" in result.output
+    assert "comes from your settings file" in result.output
+    assert "config set routine" in result.output
 
 
 def test_a_session_uses_the_stored_routine_and_verbosity():

@@ -38,7 +38,7 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
       voicecoach history --plot progress.png
     """
     try:
-        store = open_history(data_dir)
+        store = open_history(data_dir, read_only=True)
         rows = store.sessions()
         damaged = store.damaged
         flags = store.flags()

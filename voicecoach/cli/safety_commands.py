@@ -19,9 +19,9 @@ from voicecoach.history.flags_view import flag_text, flags_json, flags_lines
 from voicecoach.history.store import History, HistoryError, open_history
 
 
-def _open(data_dir: Path | None) -> History:
+def _open(data_dir: Path | None, read_only: bool = False) -> History:
     try:
-        return open_history(data_dir)
+        return open_history(data_dir, read_only=read_only)
     except HistoryError as exc:
         raise CliError(exc) from None
 
@@ -65,7 +65,7 @@ def safety_list(as_json: bool = False, data_dir: Path | None = None,
       voicecoach safety list --json
     """
     triage = load_library(routines_dirs).triage
-    store = _open(data_dir)
+    store = _open(data_dir, read_only=True)
     try:
         rows = store.flags()
     except HistoryError as exc:

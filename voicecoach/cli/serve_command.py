@@ -115,7 +115,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
 
     def progress() -> list[str]:
         try:
-            store = open_history(data_dir)
+            store = open_history(data_dir, read_only=True)
             rows = store.sessions()
             store.close()
         except HistoryError as exc:

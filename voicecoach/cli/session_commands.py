@@ -97,7 +97,8 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         raise CliError(exc) from None
     if settings_sentence:
         speaker.say(settings_sentence)
-    keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history)
+    keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history,
+                                 clock=clock)
 
     def closing(outcome: Outcome) -> list[str]:
         keeper.end(outcome.ended)

@@ -2,45 +2,80 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from voicecoach.history.store import FlagRow, History, HistoryError, open_history
+from voicecoach.history.store import (
+    BUSY_TIMEOUT_MS,
+    FlagRow,
+    History,
+    HistoryError,
+    open_history,
+)
 from voicecoach.history.summary import summary_sentences
+from voicecoach.history.unsaved import Step, Unsaved
+from voicecoach.history.unsaved import keep as keep_unsaved
 from voicecoach.session.actions import Record
+from voicecoach.session.clock import Clock, MonotonicClock
 from voicecoach.session.memory import RememberedFlag, SafetyMemory
 from voicecoach.session.progress import DAYS_BEFORE_OFFER, RUN_BEFORE_OFFER, TOP_STEP, went_well
 
+RETRY_FIRST = 1.0   # seconds before a locked history is tried again; doubles each time
+RETRY_LONGEST = 30.0
+PATIENCE_AT_END = 20.0  # seconds the end of a session waits for a history still locked
+RETRY_BUSY_MS = 100     # a retry waits this long for the lock (not the first write's 2 s)
+FUTURE_SLACK = 3600.0   # a date further ahead than this is a clock that was wrong
+
 
 class HistoryKeeper:
-    """Writes each step as it happens; on any history problem says so once and carries on."""
+    """Writes each step as it happens. When the history cannot be written (locked by another
+    program, a full disk), the steps wait in memory and are tried again with a growing pause;
+    at the end of the session the keeper waits a while, then keeps what is still unsaved in a
+    file beside the history that the next session adds back. The session always goes on."""
 
-    def __init__(self, history: History | None, say: Callable[[str], None]):
+    def __init__(self, history: History | None, say: Callable[[str], None],
+                 folder: Path | None = None, clock: Clock | None = None,
+                 wall: Callable[[], float] = time.time):
         self.history = history
         self.say = say
+        self.folder = folder  # where unsaved steps are kept (None: nowhere; no history)
+        self.clock = clock or MonotonicClock()  # the session's: waits compress with it
+        self.wall = wall
+        self._pending: list[Step] = []
+        self._retry_at = 0.0
+        self._pause = RETRY_FIRST
+        self._held_up = False
         self._ended = False
 
     @classmethod
     def start(cls, data_dir: Path | None, routine: str, say: Callable[[str], None],
-              enabled: bool = True) -> HistoryKeeper:
+              enabled: bool = True, clock: Clock | None = None) -> HistoryKeeper:
         """Open the history and begin this session in it (nothing at all when not enabled)."""
-        keeper = cls(None, say)
+        keeper = cls(None, say, clock=clock)
         if not enabled:
             return keeper
         try:
             history = open_history(data_dir)
-            history.begin(routine)
         except HistoryError as exc:
             say(f"I cannot use your session history: {exc}. "
                 "This session will go ahead, but it will not be saved.")
             return keeper
-        keeper.history = history
+        keeper.history, keeper.folder = history, history.path.parent
+        keeper.begin(routine)
         if history.interrupted:
             last = history.interrupted[-1]
             when = time.strftime("%A %d %B at %H:%M", time.localtime(last.started_at))
             say(f"Your last session, on {when}, was interrupted before it finished.")
+        for note in history.notes:
+            say(f"{note}.")
+        for problem in history.problems:
+            print(f"Warning: {problem}", file=sys.stderr)
         return keeper
+
+    def begin(self, routine: str) -> None:
+        self._write(Step("begin", self.wall(), {"routine": routine}))
 
     def full_screening_due(self, days: float, now: float | None = None) -> bool:
         """True unless the history shows a full screening less than `days` days ago."""
@@ -50,7 +85,13 @@ class HistoryKeeper:
             last = self.history.last_full_screening()
         except HistoryError:
             return True
-        now = time.time() if now is None else now
+        now = self.wall() if now is None else now
+        if last is not None and last > now + FUTURE_SLACK:
+            print(f"Warning: {self.history.path} has a full screening dated "
+                  f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(last))}, in the future (the "
+                  "clock was wrong then, or is now), so the full screening is asked today.",
+                  file=sys.stderr)
+            return True
         return last is None or now - last >= days * 86400
 
     def safety_memory(self) -> SafetyMemory:
@@ -84,22 +125,69 @@ class HistoryKeeper:
         return step, ready
 
     def record(self, record: Record) -> None:
-        if self.history is None:
-            return
-        try:
-            self.history.record(record.kind, record.subject, record.value, record.detail)
-        except HistoryError as exc:
-            self._give_up(exc)
+        self._write(Step("record", self.wall(), {
+            "kind": record.kind, "subject": record.subject, "value": record.value,
+            "detail": record.detail}))
 
     def end(self, ended: str) -> None:
-        """Write how the session ended, once; later calls change nothing."""
+        """Write how the session ended, once (later calls change nothing), waiting a while
+        for a history that is still held up, then keeping what is unsaved for next time."""
         if self.history is None or self._ended:
             return
+        self._ended = True
+        self._write(Step("end", self.wall(), {"ended": ended}))
+        if not self._pending:
+            return
+        self.say("Your history is still busy, so I will wait a few seconds to save this "
+                 "session.")
+        deadline = self.clock.now() + PATIENCE_AT_END
+        while self._pending and self.clock.now() < deadline:
+            self.clock.sleep_until(min(self._retry_at, deadline))
+            self._flush()
+        if self._pending:
+            self._keep_for_next_time()
+
+    def _write(self, step: Step) -> None:
+        if self.history is None:
+            return
+        self._pending.append(step)
+        if self.clock.now() >= self._retry_at:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the waiting steps in order; on failure, pause before the next try."""
+        assert self.history is not None
+        while self._pending:
+            try:
+                self.history.apply(self._pending[0])
+            except HistoryError as exc:
+                if not self._held_up:
+                    self.say(f"I cannot save to your history just now ({exc}). I will keep "
+                             "this session's steps and save them as soon as I can.")
+                    self._held_up = True
+                    self.history.busy_timeout(RETRY_BUSY_MS)
+                self._retry_at = self.clock.now() + self._pause
+                self._pause = min(self._pause * 2, RETRY_LONGEST)
+                return
+            self._pending.pop(0)
+        if self._held_up:
+            self.say("Your history is saved again, with nothing lost.")
+            self._held_up = False
+            self.history.busy_timeout(BUSY_TIMEOUT_MS)
+        self._pause = RETRY_FIRST
+
+    def _keep_for_next_time(self) -> None:
+        assert self.history is not None and self.folder is not None
         try:
-            self.history.end(ended)
-            self._ended = True
-        except HistoryError as exc:
-            self._give_up(exc)
+            where = keep_unsaved(self.folder, Unsaved(self.history.session_id, self._pending))
+        except OSError as exc:
+            self.say(f"I could not save the last {len(self._pending)} steps of this session, "
+                     f"and could not keep them aside either ({exc.strerror or exc}).")
+            return
+        self.say(f"I could not save the last {len(self._pending)} steps of this session "
+                 "to your history. They are kept beside it, and the next session adds them.")
+        print(f"Unsaved steps kept in {where}", file=sys.stderr)
+        self._pending = []
 
     def close(self) -> None:
         if self.history is not None:
@@ -115,10 +203,6 @@ class HistoryKeeper:
         except HistoryError:
             return []
         return summary_sentences(rows, time.time() if now is None else now)[:1]
-
-    def _give_up(self, exc: HistoryError) -> None:
-        self.say(f"I can no longer save your history: {exc}. The session goes on.")
-        self.history = None
 
 
 def safety_memory(rows: list[FlagRow]) -> SafetyMemory:

@@ -12,11 +12,15 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.history import unsaved
+from voicecoach.history.liveness import LiveLock, forget, is_running, lock_path
+from voicecoach.history.schema import migrate, read_only_copy
 from voicecoach.session.progress import TOP_STEP
 
 DATA_DIR_VARIABLE = "VOICECOACH_DATA_DIR"
@@ -39,52 +43,6 @@ def data_dir(override: Path | None = None) -> Path:
     return Path(base) / "voicecoach"
 
 
-# Each migration takes the schema from version i to i + 1; never edit one that has shipped.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        started_at REAL NOT NULL,          -- Unix time
-        ended_at REAL,                     -- NULL while running (or if it was killed)
-        routine TEXT NOT NULL,
-        ended TEXT,                        -- finished, stopped, red_flag, ..., interrupted
-        action TEXT,                       -- the triage action raised, if any
-        pain_before INTEGER,
-        pain_after INTEGER
-    );
-    CREATE TABLE steps (
-        id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions(id),
-        at REAL NOT NULL,
-        kind TEXT NOT NULL,                -- answer, exercise, pain, screening
-        subject TEXT NOT NULL,             -- question id, exercise id, before/after
-        value TEXT NOT NULL,               -- yes/no/unclear, done/skipped/stopped, 0..10
-        detail TEXT NOT NULL DEFAULT ''    -- why an exercise stopped, flags as JSON...
-    );
-    CREATE INDEX steps_by_session ON steps(session_id);
-    """,
-    """
-    CREATE TABLE progression (
-        routine TEXT PRIMARY KEY,
-        step INTEGER NOT NULL,             -- 0 = the gentle end of every range
-        changed_at REAL NOT NULL
-    );
-    """,
-    """
-    CREATE TABLE safety_flags (
-        id INTEGER PRIMARY KEY,
-        flag TEXT NOT NULL,                -- question or rule id
-        action TEXT NOT NULL,              -- emergency, urgent_today, doctor_first, modify...
-        answer TEXT NOT NULL,              -- yes, no, unclear, unconfirmed, rule
-        raised_at REAL NOT NULL,
-        session_id INTEGER REFERENCES sessions(id),
-        cleared_at REAL,                   -- NULL while in force
-        cleared_how TEXT                   -- spoken, answered no, keyboard
-    );
-    CREATE INDEX safety_flags_in_force ON safety_flags(flag, cleared_at);
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -118,15 +76,22 @@ class FlagRow:
 
 
 class History:
-    """The history file, open for one process."""
+    """The history file, open for one process (read_only: for looking, never written)."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time):
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time,
+                 read_only: bool = False):
         self.path = path
         self.clock = clock
         self.session_id: int | None = None
         self.damaged = 0  # sessions left out of the last sessions() for a damaged date
         self.interrupted: list[SessionRow] = []
+        self.notes: list[str] = []  # what begin() found worth saying (steps added back)
+        self.problems: list[str] = []  # and what it could not do (a damaged unsaved file)
+        self._live: LiveLock | None = None
         try:
+            if read_only:
+                self._db = read_only_copy(path)
+                return
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -134,83 +99,139 @@ class History:
                                        isolation_level=None)
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
-            self._migrate()
+            migrate(self._db)
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"{path}: cannot use the history file ({_why(exc)})") from None
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"it was written by a newer voicecoach (schema {version}, this one knows "
-                f"{SCHEMA_VERSION})"
-            )
-        for number in range(version, SCHEMA_VERSION):
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All of a step's writes, or none of them (a step retried after a lock is never
+        written twice)."""
+        try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _statements(MIGRATIONS[number]):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
+                yield
+            except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-
-    def _write(self, sql: str, args: tuple[object, ...]) -> int:
-        try:
-            return self._db.execute(sql, args).lastrowid or 0
+            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise HistoryError(f"{self.path}: cannot write the history ({_why(exc)})") from None
 
-    def begin(self, routine: str) -> None:
-        """Mark sessions left open by a killed process as interrupted, then start this one."""
-        self.interrupted = [r for r in self.sessions() if r.ended is None]
-        if self.interrupted:
-            self._write("UPDATE sessions SET ended = 'interrupted' WHERE ended IS NULL", ())
-        self.session_id = self._write(
-            "INSERT INTO sessions (started_at, routine) VALUES (?, ?)", (self.clock(), routine))
+    def _write(self, sql: str, args: tuple[object, ...]) -> int:
+        return self._db.execute(sql, args).lastrowid or 0
 
-    def record(self, kind: str, subject: str, value: str, detail: str = "") -> None:
+    def begin(self, routine: str, at: float | None = None) -> None:
+        """Start this session; mark sessions whose process died as interrupted (those still
+        running elsewhere are left alone); add back steps an earlier session could not save."""
+        with self._transaction():
+            self.session_id = self._write("INSERT INTO sessions (started_at, routine) "
+                                          "VALUES (?, ?)", (_when(at, self.clock), routine))
+            try:
+                self._live = LiveLock(lock_path(self.path, self.session_id))
+            except OSError as exc:
+                raise sqlite3.OperationalError(f"cannot mark the session as running: {exc}"
+                                               ) from None
+            open_rows = [r for r in self._sessions() if r.ended is None
+                         and r.id != self.session_id]
+            self.interrupted = [r for r in open_rows
+                                if not is_running(lock_path(self.path, r.id))]
+            for row in self.interrupted:
+                self._write("UPDATE sessions SET ended = 'interrupted' WHERE id = ?", (row.id,))
+        for row in self.interrupted:
+            forget(lock_path(self.path, row.id))
+        self._add_back_unsaved()
+
+    def _add_back_unsaved(self) -> None:
+        for path in unsaved.waiting(self.path.parent):
+            try:
+                kept = unsaved.read(path)
+                with self._transaction():
+                    session_id = kept.session_id
+                    for step in kept.steps:
+                        session_id = self._apply(step, session_id)
+                path.unlink()
+            except (ValueError, HistoryError, OSError) as exc:
+                self.problems.append(f"{exc}; it is left where it is")
+                continue
+            self.notes.append(f"{len(kept.steps)} steps that an earlier session could not "
+                              "save are now in your history")
+
+    def apply(self, step: unsaved.Step) -> None:
+        """One write of this session (begin, record or end) as its own transaction."""
+        if step.what == "begin":
+            self.begin(step.args["routine"], step.at)
+            return
+        with self._transaction():
+            self._apply(step, self.session_id)
+        if step.what == "end" and self._live is not None:
+            self._live.release()
+
+    def _apply(self, step: unsaved.Step, session_id: int | None) -> int | None:
+        if step.what == "begin":
+            return self._write("INSERT INTO sessions (started_at, routine, ended) "
+                               "VALUES (?, ?, 'interrupted')", (step.at, step.args["routine"]))
+        if session_id is None:
+            raise HistoryError("a step before its session began")
+        if step.what == "end":
+            self._write("UPDATE sessions SET ended = ?, ended_at = ? WHERE id = ?",
+                        (step.args["ended"], step.at, session_id))
+        else:
+            self._record(session_id, step.at, **step.args)
+        return session_id
+
+    def record(self, kind: str, subject: str, value: str, detail: str = "",
+               at: float | None = None) -> None:
         """One step of this session, committed at once."""
         if self.session_id is None:
             raise HistoryError("record() before begin()")
+        with self._transaction():
+            self._record(self.session_id, _when(at, self.clock), kind, subject, value, detail)
+
+    def _record(self, session_id: int, at: float, kind: str, subject: str, value: str,
+                detail: str = "") -> None:
         self._write(
             "INSERT INTO steps (session_id, at, kind, subject, value, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (self.session_id, self.clock(), kind, subject, value, detail))
+            "VALUES (?, ?, ?, ?, ?, ?)", (session_id, at, kind, subject, value, detail))
         if kind == "pain":
             column = "pain_before" if subject == "before" else "pain_after"
-            self._write(f"UPDATE sessions SET {column} = ? WHERE id = ?",
-                        (int(value), self.session_id))
+            self._write(f"UPDATE sessions SET {column} = ? WHERE id = ?", (int(value), session_id))
         elif kind == "progress":  # value "up": one step up the routine's ranges
             self._write(
                 "INSERT INTO progression (routine, step, changed_at) VALUES (?, 1, ?) "
                 "ON CONFLICT(routine) DO UPDATE SET step = MIN(step + 1, ?), "
-                "changed_at = excluded.changed_at", (subject, self.clock(), TOP_STEP))
+                "changed_at = excluded.changed_at", (subject, at, TOP_STEP))
         elif kind == "screening":
-            self._write("UPDATE sessions SET action = ? WHERE id = ?",
-                        (value or None, self.session_id))
+            self._write("UPDATE sessions SET action = ? WHERE id = ?", (value or None, session_id))
         elif kind == "flag":
-            self.raise_flag(subject, value, detail or "yes")
+            self._raise_flag(subject, value, detail or "yes", at, session_id)
         elif kind == "clear":
-            self.clear_flag(subject, value)
+            self._clear_flag(subject, value, at)
 
     def raise_flag(self, flag: str, action: str, answer: str = "yes") -> None:
         """Keep a safety flag in force; one already in force takes the newer action and answer."""
+        with self._transaction():
+            self._raise_flag(flag, action, answer, self.clock(), self.session_id)
+
+    def _raise_flag(self, flag: str, action: str, answer: str, at: float,
+                    session_id: int | None) -> None:
         updated = self._db.total_changes
         self._write("UPDATE safety_flags SET action = ?, answer = ? "
                     "WHERE flag = ? AND cleared_at IS NULL", (action, answer, flag))
         if self._db.total_changes == updated:
             self._write("INSERT INTO safety_flags (flag, action, answer, raised_at, session_id) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (flag, action, answer, self.clock(), self.session_id))
+                        "VALUES (?, ?, ?, ?, ?)", (flag, action, answer, at, session_id))
 
     def clear_flag(self, flag: str, how: str) -> bool:
         """Clear a flag in force (said in a session, or typed); False if none was in force."""
         before = self._db.total_changes
-        self._write("UPDATE safety_flags SET cleared_at = ?, cleared_how = ? "
-                    "WHERE flag = ? AND cleared_at IS NULL", (self.clock(), how, flag))
+        with self._transaction():
+            self._clear_flag(flag, how, self.clock())
         return self._db.total_changes > before
+
+    def _clear_flag(self, flag: str, how: str, at: float) -> None:
+        self._write("UPDATE safety_flags SET cleared_at = ?, cleared_how = ? "
+                    "WHERE flag = ? AND cleared_at IS NULL", (at, how, flag))
 
     def flags(self) -> list[FlagRow]:
         """Every safety flag ever raised, oldest first, cleared or not."""
@@ -218,10 +239,9 @@ class History:
                           "FROM safety_flags ORDER BY raised_at, id")
         return [FlagRow(*row) for row in rows]
 
-    def end(self, ended: str) -> None:
+    def end(self, ended: str, at: float | None = None) -> None:
         if self.session_id is not None:
-            self._write("UPDATE sessions SET ended = ?, ended_at = ? WHERE id = ?",
-                        (ended, self.clock(), self.session_id))
+            self.apply(unsaved.Step("end", _when(at, self.clock), {"ended": ended}))
 
     def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
         try:
@@ -231,7 +251,13 @@ class History:
 
     def sessions(self) -> list[SessionRow]:
         """Every session, oldest first, with counts of exercises done, skipped and stopped."""
-        rows = self._read("""
+        try:
+            return self._sessions()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"{self.path}: cannot read the history ({_why(exc)})") from None
+
+    def _sessions(self) -> list[SessionRow]:
+        rows = self._db.execute("""
             SELECT s.id, s.started_at, s.ended_at, s.routine, s.ended, s.action,
                    s.pain_before, s.pain_after,
                    SUM(st.kind = 'exercise' AND st.value = 'done'),
@@ -240,7 +266,7 @@ class History:
                    SUM(st.kind = 'hurt')
             FROM sessions s LEFT JOIN steps st ON st.session_id = s.id
             GROUP BY s.id ORDER BY s.started_at, s.id
-        """)
+        """).fetchall()
         good = [row for row in rows if _plausible_time(row[1])
                 and (row[2] is None or _plausible_time(row[2]))]
         self.damaged = len(rows) - len(good)
@@ -258,8 +284,18 @@ class History:
                           (routine,))
         return (int(rows[0][0]), float(rows[0][1])) if rows else (0, 0.0)
 
+    def busy_timeout(self, milliseconds: int) -> None:
+        """How long a write waits for another program holding the file."""
+        self._db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+
     def close(self) -> None:
+        if self._live is not None:
+            self._live.release()
         self._db.close()
+
+
+def _when(at: float | None, clock: Callable[[], float]) -> float:
+    return clock() if at is None else at
 
 
 LATEST_TIME = 32503680000.0  # the year 3000: a date past it is damage, not a session
@@ -272,11 +308,6 @@ def _plausible_time(value: object) -> bool:
             and math.isfinite(value) and 0 <= value < LATEST_TIME)
 
 
-def _statements(script: str) -> list[str]:
-    body = "\n".join(line.split("--")[0] for line in script.splitlines())
-    return [s.strip() for s in body.split(";") if s.strip()]
-
-
 def _why(exc: BaseException) -> str:
     text = str(exc)
     if "locked" in text or "busy" in text:
@@ -286,8 +317,8 @@ def _why(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def open_history(override: Path | None = None) -> History:
-    return History(data_dir(override) / FILE_NAME)
+def open_history(override: Path | None = None, read_only: bool = False) -> History:
+    return History(data_dir(override) / FILE_NAME, read_only=read_only)
 
 
 def as_json(rows: list[SessionRow]) -> str:
