@@ -179,6 +179,9 @@ def test_sound_that_comes_back_is_used_again(monkeypatch: pytest.MonkeyPatch) ->
     (signal.SIGINT, 130, "Stopping here, as you asked. Goodbye.", "interrupted (Ctrl-C)"),
     (signal.SIGTERM, 143, "I have been asked to close, so the session stops here. Goodbye.",
      "terminated (SIGTERM)"),
+    (signal.SIGHUP, 129, "The terminal was closed, so the session stops here. Goodbye.",
+     "terminated (SIGHUP)"),
+    (signal.SIGQUIT, 131, "Stopping here, as you asked. Goodbye.", "terminated (SIGQUIT)"),
 ])
 def test_ctrl_c_or_sigterm_end_with_a_goodbye_and_the_session_kept_as_interrupted(
         tmp_path: Path, sig: int, code: int, words: str, event: str) -> None:

@@ -13,7 +13,9 @@ class ExitCode(IntEnum):
     USAGE = 2
     CONTENT = 3
     INPUT_ENDED = 4
+    HUNG_UP = 129  # SIGHUP: the terminal or the SSH connection closed
     INTERRUPTED = 130
+    QUIT = 131  # SIGQUIT: Ctrl-backslash
     TERMINATED = 143
 
 

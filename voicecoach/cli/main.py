@@ -30,7 +30,8 @@ def cli() -> None:
       2    a command-line mistake (an unknown option or value)
       3    a routine or content file has problems (each printed as file:line)
       4    typed or recorded answers ran out before the session ended
-      130  stopped with Ctrl-C; 143 stopped by SIGTERM (a goodbye is said first)
+      129  the terminal closed (SIGHUP); 130 stopped with Ctrl-C; 131 with Ctrl-\\
+           (SIGQUIT); 143 stopped by SIGTERM (each says a goodbye first)
     """
 
 

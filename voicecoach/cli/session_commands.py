@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -107,7 +108,8 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record, closing)
     transcript.write("event", f"session started: routine {routine.id}")
     ended = "interrupted"
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in ENDING_SIGNALS:
+        signal.signal(signum, _terminate)
     try:
         due = keeper.full_screening_due(SCREENING_DAYS)
         step, offer = keeper.progression(routine.id)
@@ -125,10 +127,12 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
         transcript.write("event", "interrupted (Ctrl-C)")
         say_goodbye(speaker, GOODBYE)
         sys.exit(int(ExitCode.INTERRUPTED))
-    except Terminated:
-        transcript.write("event", "terminated (SIGTERM)")
-        say_goodbye(speaker, CLOSING_DOWN)
-        sys.exit(int(ExitCode.TERMINATED))
+    except Terminated as ending:
+        name = signal.Signals(ending.signum).name
+        transcript.write("event", f"terminated ({name})")
+        words, code = ENDING_SIGNALS[ending.signum]
+        say_goodbye(speaker, words)
+        sys.exit(int(code))
     except VoicecoachError as exc:
         raise CliError(exc) from None
     finally:
@@ -150,25 +154,41 @@ GOODBYE = "Stopping here, as you asked. Goodbye."
 CLOSING_DOWN = "I have been asked to close, so the session stops here. Goodbye."
 
 
+# Signals that end a session with a goodbye, what is said and the exit code.
+ENDING_SIGNALS = {
+    signal.SIGTERM: (CLOSING_DOWN, ExitCode.TERMINATED),
+    signal.SIGHUP: ("The terminal was closed, so the session stops here. Goodbye.",
+                    ExitCode.HUNG_UP),
+    signal.SIGQUIT: (GOODBYE, ExitCode.QUIT),
+}
+
+
 GOODBYE_LIMIT = 5.0  # seconds: a goodbye that cannot be said by then is only printed
 
 
 class Terminated(Exception):
-    """SIGTERM arrived (the system shutting down, a service manager stopping us)."""
+    """SIGTERM, SIGHUP or SIGQUIT arrived (a shutdown, a service manager, a closed terminal,
+    Ctrl-backslash)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def say_goodbye(speaker: Speaker, words: str) -> None:
     """After Ctrl-C or SIGTERM: a spoken goodbye where the speaker can, printed where it
     cannot; a second Ctrl-C, or a speaker that hangs, cuts it short."""
-    print(file=sys.stdout, flush=True)  # off the "^C" line
+    with contextlib.suppress(OSError):  # a closed terminal cannot take even this
+        print(file=sys.stdout, flush=True)  # off the "^C" line
     try:
         within(GOODBYE_LIMIT, lambda: speaker.say(words), "voicecoach-goodbye")
     except (KeyboardInterrupt, Terminated, Stalled, VoicecoachError, OSError):
-        click.echo(words)
+        with contextlib.suppress(OSError):
+            click.echo(words)
 
 
 def _summary(outcome: Outcome) -> None:
