@@ -206,6 +206,21 @@ def test_time_left_help_rate_and_volume_mid_hold():
     assert [e["value"] for e in heard] == ["time_left", "help", "slower", "louder"]
 
 
+def test_how_long_while_paused_says_what_is_left_and_that_we_are_paused():
+    _, _, _, plain = coach_run([])
+    t0 = hold_start(plain)
+    hold = next(e for e in plain if e["text"] == "hold starts")["seconds"]
+    _, speaker, coach, _ = coach_run([(t0 + 10, "pause"), (t0 + 40, "time_left"),
+                                      (t0 + 50, "resume")])
+    from voicecoach.session.words import capitalized, seconds_words
+
+    left = capitalized(seconds_words(hold - 10))  # the clock stopped when the pause began
+    assert f"We are paused. {left} left in this hold. Say continue when you are ready." in (
+        speaker.texts)
+    run = next(h for h in coach.hold_log if h.kind == "hold")
+    assert run.end - run.start == pytest.approx(hold, abs=0.11)
+
+
 def test_stop_mid_hold_is_logged_with_the_time_it_cut_in():
     _, _, _, plain = coach_run([])
     t0 = hold_start(plain)

@@ -60,11 +60,29 @@ def test_history_command_shows_a_table_and_json():
     table = invoke(["history"])
     assert table.exit_code == 0
     lines = table.output.splitlines()
-    assert lines[0].split()[:3] == ["date", "routine", "ended"]
+    assert lines[0].split()[:4] == ["date", "routine", "ended", "exercises"]
     assert "finished" in lines[1] and "safety stop" in lines[2]
+    # each cell says what it counts, so a line read alone by a screen reader makes sense
+    assert "3 done" in lines[1] and "pain 3 before, 2 after" in lines[1]
+    assert "no exercises" in lines[2] and "pain not asked" in lines[2]
     data = json.loads(invoke(["history", "--json"]).output)
     assert [d["ended"] for d in data] == ["finished", "red_flag"]
     assert data[0]["done"] == 3 and data[0]["pain_before"] == 3
+
+
+def test_the_spoken_summary_uses_the_speech_settings(private_data_dir, monkeypatch):
+    from voicecoach.coach import wiring
+
+    invoke(FAST, CLEAR + "3\n2\n")
+    assert invoke(["config", "set", "rate", "120"]).exit_code == 0
+    built = []
+    monkeypatch.setattr(wiring, "build_speaker", lambda **kw: built.append(kw) or
+                        wiring.ConsoleSpeaker(__import__("sys").stdout))
+    assert invoke(["history", "--say", "--volume", "0.5"]).exit_code == 0
+    assert built[0]["rate"] == 120 and built[0]["volume"] == 0.5
+    monkeypatch.undo()
+    wrong = invoke(["history", "--say", "--voice", "nosuch"])
+    assert wrong.exit_code == 1 and "unknown voice 'nosuch'" in wrong.output
 
 
 def test_no_history_flag_keeps_nothing(private_data_dir):

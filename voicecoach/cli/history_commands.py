@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli.common import CliError, data_dir_option, load_library
+from voicecoach.cli.common import (
+    CliError,
+    data_dir_option,
+    load_library,
+    rate_option,
+    session_settings,
+    voice_option,
+    volume_option,
+)
 from voicecoach.errors import VoicecoachError
 from voicecoach.files import open_private
 from voicecoach.history.flags_view import flags_lines
@@ -26,8 +34,12 @@ from voicecoach.history.table import history_table
               help="Draw pain before/after and sessions per week to this PNG (needs the "
                    "'plot' extra).")
 @click.option("--text", is_flag=True, help="With --say: print only, no speech.")
+@rate_option
+@volume_option
+@voice_option
 def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: bool,
-            plot_path: Path | None, text: bool) -> None:
+            plot_path: Path | None, text: bool, rate: int | None, volume: float | None,
+            voice: str | None) -> None:
     """Show past sessions: date, routine, how each ended, exercises and pain.
 
     \b
@@ -69,8 +81,12 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         from voicecoach.coach.wiring import build_speaker
 
         sentences = summary_sentences(rows, time.time())
+        settings, _ = session_settings()
         try:
-            speaker = build_speaker(text=text, rate=160, volume=1.0, voice=None)
+            speaker = build_speaker(text=text, rate=rate or settings.rate,
+                                    volume=volume or settings.volume,
+                                    voice=voice or settings.voice or None,
+                                    earcons=settings.earcons)
         except VoicecoachError as exc:
             raise CliError(exc) from None
         for sentence in sentences:

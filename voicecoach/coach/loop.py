@@ -242,10 +242,11 @@ class Coach:
             return False
         return True
 
-    def _time_left(self, block: _Block | None) -> str:
+    def _time_left(self, block: _Block | None, at: float | None = None) -> str:
+        """How long the block has left at `at` (now; while paused, when the pause began)."""
         if block is None:
             return "Nothing is being timed just now; the next step is coming."
-        left = block.left(self.clock.now())
+        left = block.left(self.clock.now() if at is None else at)
         what = {"hold": "this hold", "rest": "this rest", "reps": "these reps",
                 "breaths": "these breaths", "position": "getting into position",
                 "gap": "this pause"}.get(block.timed.kind, "this step")
@@ -271,7 +272,10 @@ class Coach:
                 return heard
             if command in ("resume", "pause"):
                 break
-            if not self._reply(command):
+            if command == "time_left":
+                self.say(f"We are paused. {self._time_left(block, at=paused_at)} "
+                         "Say continue when you are ready.")
+            elif not self._reply(command):
                 self.say("We are paused. Say continue when you are ready.")
         if block is not None:
             block.paused += self.clock.now() - paused_at
