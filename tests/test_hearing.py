@@ -121,6 +121,76 @@ def test_unusual_wav_encodings_become_plain_16_bit_mono(tmp_path):
         wav_as_pcm16(b"RIFF\x00\x00\x00\x00WAVEjunk")
 
 
+def _reference_pcm16(fmt_tag: int, width: int, channels: int, frames: bytes) -> list[int]:
+    """The conversion as it was written sample by sample, before numpy did it."""
+    from array import array
+
+    step, out = width * channels, []
+    for i in range(len(frames) // step):
+        total = 0.0
+        for c in range(channels):
+            raw = frames[i * step + c * width:i * step + (c + 1) * width]
+            if fmt_tag == 3:
+                total += array("f", raw)[0] * 32767
+            elif width == 1:
+                total += (raw[0] - 128) * 256
+            else:
+                total += int.from_bytes(raw, "little", signed=True) >> (8 * (width - 2))
+        out.append(max(-32768, min(32767, int(total / channels))))
+    return out
+
+
+@pytest.mark.parametrize(("tag", "width", "channels"), [
+    (1, 1, 1), (1, 2, 2), (1, 3, 2), (1, 4, 1), (3, 4, 2), (1, 3, 6)])
+def test_the_conversion_to_16_bit_mono_matches_the_sample_by_sample_one(tag, width, channels):
+    import random
+    import struct
+
+    rng = random.Random(width * 10 + channels)
+    count = 999
+    if tag == 3:
+        frames = struct.pack(f"<{count * channels}f",
+                             *(rng.uniform(-1.2, 1.2) for _ in range(count * channels)))
+    else:
+        frames = bytes(rng.randrange(256) for _ in range(count * channels * width))
+    fmt = struct.pack("<HHIIHH", tag, channels, 16000, 16000 * width * channels,
+                      width * channels, 8 * width)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack(
+        "<I", len(frames)) + frames
+    data = b"RIFF" + struct.pack("<I", len(body)) + body
+    with wave.open(io.BytesIO(wav_as_pcm16(data))) as w:
+        got = list(memoryview(w.readframes(w.getnframes())).cast("h"))
+    assert got == _reference_pcm16(tag, width, channels, frames)
+
+
+@needs_espeak
+def test_a_one_hour_file_is_heard_from_its_first_seconds_alone(tmp_path):
+    """An hour of 24-bit stereo: only the first phrase's seconds are read and converted."""
+    import struct
+
+    from voicecoach.audio.wav import wav_head
+    from voicecoach.hearing.listeners import FILE_SECONDS
+
+    if not have("sox"):
+        pytest.skip("sox is not installed")
+    short = tmp_path / "short.wav"
+    subprocess.run(["sox", str(espeak(tmp_path, "yes")), "-r", "44100", "-c", "2", "-b", "24",
+                    str(short)], check=True)
+    head = short.read_bytes()
+    start = head.index(b"data") + 8
+    hour = 3600 * 44100 * 2 * 3
+    long = tmp_path / "hour.wav"
+    with long.open("wb") as handle:  # the hour after the word is silence, stored sparse
+        handle.write(b"RIFF" + struct.pack("<I", start - 8 + hour) + head[8:start - 4])
+        handle.write(struct.pack("<I", hour) + head[start:])
+        handle.truncate(start + hour)
+    assert long.stat().st_size > 900_000_000
+    assert len(wav_head(long, FILE_SECONDS)) <= start + FILE_SECONDS * 44100 * 6
+    result = CliRunner().invoke(cli, ["hear", str(long), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["heard"] == "yes"
+
+
 def test_hear_prints_one_json_line_per_file_and_reports_bad_files(tmp_path):
     good = tmp_path / "yes.wav"
     good.write_bytes(Clip(bytes(3200), 16000).to_wav())

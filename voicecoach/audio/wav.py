@@ -9,6 +9,7 @@ import wave
 from array import array
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -146,24 +147,53 @@ def add_noise_floor(pcm: bytes, level: float) -> bytes:
     return samples.tobytes()
 
 
-def wav_as_pcm16(data: bytes) -> bytes:
-    """Any PCM or float WAV (8/16/24/32-bit, any channels, extensible header) as a plain
-    16-bit mono WAV at the same rate. Raises ValueError when the data is not such a WAV."""
+def _chunks(data: bytes) -> tuple[bytes, int, int]:
+    """The fmt chunk's body, and where the data chunk's samples start and end."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError("not a RIFF WAVE file")
-    fmt = frames = None
-    position = 12
+    fmt, position = None, 12
     while position + 8 <= len(data):
         chunk_id = data[position:position + 4]
         size = int.from_bytes(data[position + 4:position + 8], "little")
-        body = data[position + 8:position + 8 + size]
         if chunk_id == b"fmt ":
-            fmt = body
+            fmt = data[position + 8:position + 8 + size]
         elif chunk_id == b"data":
-            frames = body
+            if fmt is None or len(fmt) < 16:
+                break
+            return fmt, position + 8, min(len(data), position + 8 + size)
         position += 8 + size + (size & 1)
-    if fmt is None or frames is None or len(fmt) < 16:
-        raise ValueError("no fmt or data chunk")
+    raise ValueError("no fmt or data chunk")
+
+
+def wav_head(path: Path, seconds: float) -> bytes:
+    """The start of a WAV file, at most `seconds` of it, as a WAV of its own (same encoding):
+    a one-hour recording is not read whole to decode its first phrase. Raises OSError when the
+    file cannot be read, ValueError when it is not a WAV."""
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_BYTES)
+        fmt, start, _ = _chunks(head + bytes(8))  # the data chunk may end past what was read
+        channels = int.from_bytes(fmt[2:4], "little")
+        rate = int.from_bytes(fmt[4:8], "little")
+        width = max(1, int.from_bytes(fmt[14:16], "little") // 8)
+        size = int.from_bytes(head[start - 4:start], "little")
+        wanted = min(size, int(seconds * rate) * channels * width)
+        handle.seek(start)
+        samples = handle.read(wanted)
+    fmt_chunk = b"fmt " + len(fmt).to_bytes(4, "little") + fmt + bytes(len(fmt) & 1)
+    data_chunk = b"data" + len(samples).to_bytes(4, "little") + samples
+    body = b"WAVE" + fmt_chunk + data_chunk
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
+
+
+HEADER_BYTES = 1 << 16  # the fmt and data chunk headers are found in this much of a file
+
+
+def wav_as_pcm16(data: bytes) -> bytes:
+    """Any PCM or float WAV (8/16/24/32-bit, any channels, extensible header) as a plain
+    16-bit mono WAV at the same rate. Raises ValueError when the data is not such a WAV."""
+    import numpy as np
+
+    fmt, start, end = _chunks(data)
     tag, channels, rate = (int.from_bytes(fmt[0:2], "little"), int.from_bytes(fmt[2:4], "little"),
                            int.from_bytes(fmt[4:8], "little"))
     bits = int.from_bytes(fmt[14:16], "little")
@@ -174,18 +204,19 @@ def wav_as_pcm16(data: bytes) -> bytes:
         (1, 1), (1, 2), (1, 3), (1, 4), (3, 4)
     }:
         raise ValueError(f"unsupported WAV encoding (format {tag}, {bits} bits)")
-    step = width * channels
-    count = len(frames) // step
-    out = array("h", bytes(2 * count))
-    for i in range(count):
-        total = 0.0
-        for c in range(channels):
-            raw = frames[i * step + c * width:i * step + (c + 1) * width]
-            if tag == 3:
-                total += array("f", raw)[0] * 32767
-            elif width == 1:
-                total += (raw[0] - 128) * 256
-            else:
-                total += int.from_bytes(raw, "little", signed=True) >> (8 * (width - 2))
-        out[i] = max(-32768, min(32767, int(total / channels)))
+    count = (end - start) // (width * channels)
+    raw = np.frombuffer(data, np.uint8, count * width * channels, start)
+    if tag == 3:
+        values = raw.view("<f4").astype(np.float64) * 32767
+    elif width == 1:
+        values = (raw.astype(np.float64) - 128) * 256
+    elif width == 3:  # three bytes, little-endian, signed: the top two make the 16-bit sample
+        triples = raw.reshape(-1, 3).astype(np.int32)
+        values = ((triples[:, 2] << 24 | triples[:, 1] << 16 | triples[:, 0] << 8) >> 16
+                  ).astype(np.float64)
+    else:
+        values = (raw.view(f"<i{width}").astype(np.int64) >> (8 * (width - 2))).astype(
+            np.float64)
+    mono = values.reshape(count, channels).mean(axis=1)
+    out = np.clip(np.trunc(mono), -32768, 32767).astype("<i2")
     return Clip(out.tobytes(), rate).to_wav()

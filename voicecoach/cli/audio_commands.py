@@ -83,6 +83,9 @@ def voices() -> None:
 def hear(files: tuple[Path, ...], expect: str, as_json: bool) -> None:
     """Decode WAV FILES as the live listener would, and print what was heard.
 
+    Each file holds one answer: its first phrase is decoded, and only its first seconds are
+    read, however long the file.
+
     \b
     Example:
       voicecoach hear answer.wav --expect answer --json

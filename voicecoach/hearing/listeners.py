@@ -16,7 +16,7 @@ from typing import Protocol
 from voicecoach.audio.deadline import Stalled, within
 from voicecoach.audio.devices import list_devices
 from voicecoach.audio.quiet import quiet_stderr
-from voicecoach.audio.wav import peak_rms, wav_as_pcm16
+from voicecoach.audio.wav import peak_rms, wav_as_pcm16, wav_head
 from voicecoach.errors import AudioInputError, InputEnded
 from voicecoach.hearing.endpointer import CHUNK
 from voicecoach.hearing.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
@@ -180,6 +180,12 @@ def _check_rate(data: bytes, name: str) -> None:
                               f"hear ({MIN_RATE} to {MAX_RATE} Hz)")
 
 
+# A file holds one answer: the listener waits at most LISTEN_TIMEOUT for it to start and takes
+# at most PHRASE_TIME_LIMIT of it, so only the file's first seconds are ever read (a one-hour
+# recording was once read and converted whole before its first phrase was decoded).
+FILE_SECONDS = LISTEN_TIMEOUT + PHRASE_TIME_LIMIT + 2.0
+
+
 def wav_source(wav: Path | bytes) -> object:
     """A SpeechRecognition source over one WAV file (a path or its bytes).
 
@@ -194,9 +200,11 @@ def wav_source(wav: Path | bytes) -> object:
         data = wav
     else:
         try:
-            data = wav.read_bytes()
+            data = wav_head(wav, FILE_SECONDS)
         except OSError as exc:
             raise AudioInputError(f"{wav}: cannot read ({exc.strerror or exc})") from None
+        except ValueError:
+            data = b""  # not a WAV: said below, as for bytes that are not
     _check_rate(data, name)
     try:
         with sr.AudioFile(io.BytesIO(data)) as probe:
