@@ -105,6 +105,44 @@ def test_the_yaml_loader_survives_random_and_truncated_input(tmp_path):
     assert cases > 50
 
 
+def test_the_wav_reader_survives_random_damaged_and_truncated_files(tmp_path):
+    """A bounded fuzz of `hear`: a real WAV header with random bytes changed, cut short, or
+    given odd formats, rates, channel counts and chunk sizes; each is heard or refused in one
+    line, never a traceback or a hang."""
+    import struct
+
+    from voicecoach.audio.wav import Clip
+
+    rng = random.Random(7)
+    good = Clip(bytes(rng.randrange(256) for _ in range(16000)), 16000).to_wav()
+    started, cases, outcomes = time.perf_counter(), 0, set()
+    while time.perf_counter() - started < 8:
+        data = bytearray(good)
+        kind = cases % 4
+        if kind == 0:  # random bytes changed in the header
+            for _ in range(rng.randrange(1, 6)):
+                data[rng.randrange(44)] = rng.randrange(256)
+        elif kind == 1:  # cut short anywhere
+            data = data[:rng.randrange(len(data))]
+        elif kind == 2:  # a header field set to an odd value
+            offset, form = rng.choice([(20, "<H"), (22, "<H"), (24, "<I"), (34, "<H"),
+                                       (40, "<I"), (4, "<I"), (16, "<I")])
+            limit = 1 << (8 * struct.calcsize(form))
+            value = rng.choice([0, 1, 3, 7, 255, limit - 1, rng.randrange(limit)])
+            data[offset:offset + struct.calcsize(form)] = struct.pack(form, value)
+        else:  # random bytes after a plausible start
+            data = data[:12] + bytes(rng.randrange(256) for _ in range(rng.randrange(64)))
+        path = tmp_path / f"case{cases % 8}.wav"
+        path.write_bytes(bytes(data))
+        result = CliRunner().invoke(cli, ["hear", str(path), "--json"])
+        assert result.exit_code in (0, ExitCode.ERROR), (bytes(data[:48]), result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            bytes(data[:48]), result.exception)
+        outcomes.add(result.exit_code)
+        cases += 1
+    assert cases > 40 and outcomes == {0, ExitCode.ERROR}
+
+
 def _rate_zero_wav(path: Path) -> Path:
     import struct
 

@@ -179,6 +179,25 @@ def wav_head(path: Path, seconds: float) -> bytes:
         wanted = min(size, int(seconds * rate) * channels * width)
         handle.seek(start)
         samples = handle.read(wanted)
+    return _rebuilt(fmt, samples)
+
+
+def whole_frames(data: bytes) -> bytes:
+    """A WAV rebuilt with its data cut to whole frames (a file cut short mid-sample once
+    raised audioop's "not a whole number of frames" deep in SpeechRecognition); data that is
+    not a WAV comes back as it was, for the reader to refuse."""
+    try:
+        fmt, start, end = _chunks(data)
+    except ValueError:
+        return data
+    return _rebuilt(fmt, data[start:end])
+
+
+def _rebuilt(fmt: bytes, samples: bytes) -> bytes:
+    channels = int.from_bytes(fmt[2:4], "little")
+    width = int.from_bytes(fmt[14:16], "little") // 8
+    frame = max(1, channels * width)
+    samples = samples[:len(samples) - len(samples) % frame]
     fmt_chunk = b"fmt " + len(fmt).to_bytes(4, "little") + fmt + bytes(len(fmt) & 1)
     data_chunk = b"data" + len(samples).to_bytes(4, "little") + samples
     body = b"WAVE" + fmt_chunk + data_chunk

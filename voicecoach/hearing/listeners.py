@@ -16,7 +16,7 @@ from typing import Protocol
 from voicecoach.audio.deadline import Stalled, within
 from voicecoach.audio.devices import list_devices
 from voicecoach.audio.quiet import quiet_stderr
-from voicecoach.audio.wav import peak_rms, wav_as_pcm16, wav_head
+from voicecoach.audio.wav import peak_rms, wav_as_pcm16, wav_head, whole_frames
 from voicecoach.errors import AudioInputError, InputEnded
 from voicecoach.hearing.endpointer import CHUNK
 from voicecoach.hearing.recognizer import SAMPLE_RATE, Decoded, GrammarDecoder, decoder_for
@@ -197,7 +197,7 @@ def wav_source(wav: Path | bytes) -> object:
 
     name = "audio data" if isinstance(wav, bytes) else str(wav)
     if isinstance(wav, bytes):
-        data = wav
+        data = whole_frames(wav)
     else:
         try:
             data = wav_head(wav, FILE_SECONDS)
