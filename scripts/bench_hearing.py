@@ -76,11 +76,15 @@ class Tally:
     n_oov: int = 0
     oov_accepted: int = 0
     ms: list[float] = field(default_factory=list)
+    ms_whisper: list[float] = field(default_factory=list)  # those phrases Whisper was asked of
     per_word: dict[str, list[int]] = field(default_factory=dict)
     confusions: Counter = field(default_factory=Counter)
 
-    def add(self, label: str, expected: str | None, heard: str | None, ms: float) -> None:
+    def add(self, label: str, expected: str | None, heard: str | None, ms: float,
+            whisper_asked: bool = False) -> None:
         self.ms.append(ms)
+        if whisper_asked:
+            self.ms_whisper.append(ms)
         if heard == "unsure" and expected != "unsure":
             heard = None  # "I don't know" is asked again, never taken as an answer: a rejection
         if expected is None:
@@ -182,7 +186,8 @@ def run_vocab(vocab: str, quick: bool, speech: str, all_speakers: bool) -> dict[
                 decoded = hear_wav(data, vocab)
                 name = "real clean" if snr is None else f"real {snr} dB"
                 tally = tallies.setdefault(name, Tally())
-                tally.add(word, expected.get(word), decoded.value, decoded.ms)
+                tally.add(word, expected.get(word), decoded.value, decoded.ms,
+                          decoded.whisper_asked)
                 if snr is None:  # the clean clips again, split by bandwidth
                     band = "4k" if telephone_band(samples, rate) else "8k"
                     tally = tallies.setdefault(f"real clean {band}", Tally())
@@ -220,6 +225,28 @@ def table(results: dict[str, dict[str, Tally]]) -> str:
     return "\n".join(lines)
 
 
+def decode_times(results: dict[str, dict[str, Tally]]) -> str:
+    """The whole decode's time on the real clean clips, split by whether Whisper was asked
+    (with --workers 1 under `taskset -c 0`, one core's)."""
+    lines = []
+    for vocab, tallies in results.items():
+        clean = tallies.get("real clean")
+        if clean is None or not clean.ms:
+            continue
+        asked = clean.ms_whisper
+        alone = sorted(clean.ms)
+        for ms in asked:
+            alone.remove(ms)
+        line = (f"{vocab} real clean decode: without Whisper {len(alone) / len(clean.ms):.0%} "
+                f"median {statistics.median(alone) if alone else 0:.0f} ms, "
+                f"p95 {percentile(alone, 0.95):.0f} ms")
+        if asked:
+            line += (f"; with Whisper {len(asked) / len(clean.ms):.0%} median "
+                     f"{statistics.median(asked):.0f} ms, p95 {percentile(asked, 0.95):.0f} ms")
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def details(results: dict[str, dict[str, Tally]]) -> str:
     lines = []
     for vocab, tallies in results.items():
@@ -251,6 +278,8 @@ def main() -> None:
                         help="pocketsphinx alone, without the word check's second opinion")
     parser.add_argument("--no-whisper", action="store_true",
                         help="without Whisper's third opinion on answers and numbers")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes (1 with `taskset -c 0` for one core's decode times)")
     parser.add_argument("--all-speakers", action="store_true",
                         help="also the real clips of speakers the word check was trained on")
     args = parser.parse_args()
@@ -267,7 +296,7 @@ def main() -> None:
         VOICES = ()
     vocabs = args.vocab or ["answer", "number", "command"]
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
         futures = {v: pool.submit(run_vocab, v, args.quick, args.speech, args.all_speakers)
                    for v in vocabs}
         results = {v: f.result() for v, f in futures.items()}
@@ -277,6 +306,7 @@ def main() -> None:
     print(table(results))
     print()
     print(details(results))
+    print(decode_times(results))
     print(f"\n{time.perf_counter() - started:.0f} s in all")
     if args.json:
         args.json.write_text(json.dumps({

@@ -71,6 +71,28 @@ def pcm_16k(path: Path) -> bytes:
     return to_16k(read_wav(path.read_bytes())).tobytes()
 
 
+AUGMENT_SNR_DB = (20.0, 10.0)  # white noise under each training clip, dB below its speech
+AUGMENT_RT60 = 0.4  # and once through a simulated living room (testing/room.py)
+
+
+def augmented(pcm: bytes, seed: int) -> list[bytes]:
+    """A training clip again with noise at each AUGMENT_SNR_DB and in a simulated room: the
+    same speaker and word as heard from across a noisy room (seeded: reproducible)."""
+    from voicecoach.testing.room import room_response
+
+    rng = np.random.default_rng(seed)
+    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    frames = audio[: len(audio) // 160 * 160].reshape(-1, 160)
+    level = np.sqrt((frames ** 2).mean(axis=1)) if len(frames) else np.ones(1)
+    loud = level[level >= 0.1 * level.max()] if level.max() > 0 else np.ones(1)
+    speech = float(np.sqrt((loud ** 2).mean()))
+    out = [audio + rng.normal(0, speech / 10 ** (snr / 20), len(audio))
+           for snr in AUGMENT_SNR_DB]
+    roomy = np.convolve(audio, room_response(rng, 0.0, AUGMENT_RT60))[: len(audio)]
+    out.append(roomy * speech / max(1e-9, float(np.sqrt((roomy ** 2).mean()))) * 0.8)
+    return [np.clip(a, -32768, 32767).astype(np.int16).tobytes() for a in out]
+
+
 def other_rows(known: set[str], count: int) -> list[dict[str, str]]:
     """`count` clips of words `known` lacks, from ../shared/speech-train, every k-th clip of
     speakers that are not held out, labelled OTHER."""
@@ -88,6 +110,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "voicecoach" / "data" / WEIGHTS_FILE)
     parser.add_argument("--other", type=int, default=0,
                         help="clips of other words from ../shared/speech-train, as one class")
+    parser.add_argument("--augment", action="store_true",
+                        help="each training clip also with noise at 20 and 10 dB and in a room")
     args = parser.parse_args()
     if not (SPEECH / "MANIFEST.tsv").is_file():
         print(f"no recordings: {SPEECH / 'MANIFEST.tsv'} is missing", file=sys.stderr)
@@ -98,7 +122,14 @@ def main() -> int:
     if args.other:
         rows += other_rows({r["word"] for r in rows}, args.other)
     embedder = Embedder()
-    features = np.array([embedder.features(pcm_16k(Path(r["file"]))) for r in rows])
+    clips = [pcm_16k(Path(r["file"])) for r in rows]
+    if args.augment:  # training speakers only: the held-out ones are measured as recorded
+        for i, r in enumerate(list(rows)):
+            if not held_out(r["speaker_id"]):
+                for copy in augmented(clips[i], seed=i):
+                    rows.append(r)
+                    clips.append(copy)
+    features = np.array([embedder.features(pcm) for pcm in clips])
     words = tuple(sorted({r["word"] for r in rows}))
     labels = np.array([words.index(r["word"]) for r in rows])
     test = np.array([held_out(r["speaker_id"]) for r in rows])

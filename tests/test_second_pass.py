@@ -28,23 +28,50 @@ def test_transcripts_become_plain_words_with_repeats_said_once(text, words):
     (None, "No.", "", None),  # "no" needs the word check to agree
     (None, "No.", "no", "no"),
     (None, "Nose.", "no", None),  # not an answer
+    (None, "Stop. Stop.", "", None),  # nor is "stop" taken on Whisper's word alone
+    (None, "Stop. Stop.", "stop", "stop"),
     ("yes", "Yes, yes.", "yes", "yes"),
     ("yes", "No.", "yes", None),  # a clear other answer: asked again
-    ("no", "Now.", "no", "no"),  # Whisper heard nothing of the vocabulary: the others decide
-    ("no", "", "", "no"),
+    ("no", "", "", "no"),  # Whisper heard nothing at all: no evidence either way
+    ("no", "Now.", "no", "no"),  # other words, but the check heard "no" surely enough
+    ("yes", "right right right", "right", None),  # other words, and the check did not agree
     ("unsure", "Yes.", "", "unsure"),
     (None, "Maybe.", "", None),
 ])
 def test_the_third_opinion_rescues_and_vetoes_only_on_a_clear_answer(value, transcript,
                                                                        check, result):
-    assert third_opinion(value, transcript, check, ANSWERS, RULE) == result
+    verdict = (check, 0.7) if check else ("", 0.0)
+    assert third_opinion(value, transcript, verdict, ANSWERS, RULE) == result
 
 
-def test_a_number_heard_as_another_is_dropped():
+def test_a_number_heard_as_another_or_not_named_is_dropped():
     rule = THIRD_OPINION["number"]
-    assert third_opinion("8", "3, 3, 3,", "three", NUMBERS, rule) is None
-    assert third_opinion(None, "Seven.", "", NUMBERS, rule) == "7"
-    assert third_opinion("7", "7", "seven", NUMBERS, rule) == "7"
+    assert third_opinion("8", "3, 3, 3,", ("three", 0.4), NUMBERS, rule) is None
+    assert third_opinion(None, "Seven.", ("", 0.0), NUMBERS, rule) == "7"
+    assert third_opinion("7", "7", ("seven", 0.6), NUMBERS, rule) == "7"
+    # a homophone counts only when the word check heard that number
+    assert third_opinion(None, "to", ("two", 0.6), NUMBERS, rule) == "2"
+    assert third_opinion(None, "to", ("go", 0.6), NUMBERS, rule) is None
+    assert third_opinion("4", "for, for", ("four", 0.3), NUMBERS, rule) == "4"
+    # the word check's rescue, not named by Whisper, stands only at the check's veto level
+    assert third_opinion("8", "T", ("eight", 0.73), NUMBERS, rule, rescued_by_check=True) is None
+    assert third_opinion("8", "T", ("eight", 0.85), NUMBERS, rule, rescued_by_check=True) == "8"
+    assert third_opinion("8", "", ("eight", 0.73), NUMBERS, rule, rescued_by_check=True) == "8"
+
+
+def test_a_command_needs_whisper_or_the_check_to_name_it():
+    commands = VOCABULARIES["command"].phrases
+    rule = THIRD_OPINION["command"]
+    assert third_opinion("resume", "Darling.", ("down", 0.5), commands, rule) is None
+    assert third_opinion("hurts", "It hurts, it hurts!", ("up", 0.3), commands, rule) == "hurts"
+    assert third_opinion(None, "Stop! Stop!", ("stop", 0.52), commands, rule) == "stop"
+    assert third_opinion(None, "Go.", ("left", 0.31), commands, rule) is None
+    # Whisper vetoes only with the check's support: a phrase the check does not know ("pause")
+    # and no other word it is sure of stand against a transcript of other words
+    assert third_opinion("pause", "P A", ("on", 0.38), commands, rule, heard="pause",
+                         check_doubts=False) == "pause"
+    assert third_opinion("hurts", "Of.", ("off", 0.63), commands, rule, heard="pain",
+                         check_doubts=True) is None
 
 
 needs_whisper = pytest.mark.skipif(

@@ -20,6 +20,7 @@ from voicecoach.audio.wav import add_noise_floor, frame_levels, peak_rms
 from voicecoach.hearing.denoise import subtract_noise
 from voicecoach.hearing.second_pass import shared_transcriber, third_opinion
 from voicecoach.hearing.tuning import (
+    CHECK_AGREES,
     LOUD_FILLER_FRAMES,
     LOUD_FRAME_SHARE,
     LOUD_WORD_FRAMES,
@@ -48,6 +49,7 @@ class Decoded:
     ms: float
     checked: str = ""  # the word check's verdict ("seven 0.93"), when it was asked
     whisper: str = ""  # Whisper's transcript, when it was asked
+    whisper_asked: bool = False  # whether Whisper was asked (its transcript may be empty)
 
 
 @cache
@@ -225,26 +227,47 @@ class GrammarDecoder:
             if refused:
                 value = None
         checked = ""
-        agreed = False  # the word check confidently heard what pocketsphinx did
+        verdict: tuple[str, float] = ("", 0.0)
+        check_knows: tuple[str, ...] = ()
+        first = value
         # A phrase refused above is not the check's to rescue: the check knows "yes", not
         # "yesterday", and would say "yes".
         if (raw and not refused and self.check_rule is not None
                 and (check := shared_check()) is not None):
-            verdict = check.verdict(raw)
-            checked = f"{verdict.word} {verdict.probability:.2f}"
-            agreed = (self.third_rule is not None and value is not None
-                      and self.vocabulary.phrases.get(verdict.word) == value
-                      and verdict.probability >= self.third_rule.sure)
-            value = second_opinion(value, text, verdict, self.vocabulary.phrases,
-                                   check.classifier.words, self.check_rule)
+            said = check.verdict(raw)
+            verdict = (said.word, said.probability)
+            checked = f"{said.word} {said.probability:.2f}"
+            check_knows = check.classifier.words
+            value = second_opinion(value, text, said, self.vocabulary.phrases, check_knows,
+                                   self.check_rule)
         heard_by_whisper = ""
-        if (raw and not refused and not agreed and self.third_rule is not None
+        asked = False
+        # the check knows the phrase and did not confirm it, or heard another word surely
+        doubts = text in check_knows or (self.vocabulary.phrases.get(verdict[0]) != value
+                                         and verdict[1] >= CHECK_AGREES)
+        if (raw and not refused and self._ask_whisper(value, verdict, doubts)
                 and (whisper := shared_transcriber()) is not None):
-            heard_by_whisper = whisper.transcribe(raw)
-            value = third_opinion(value, heard_by_whisper, checked.split(" ")[0],
-                                  self.vocabulary.phrases, self.third_rule)
+            heard_by_whisper, asked = whisper.transcribe(raw), True
+            value = third_opinion(value, heard_by_whisper, verdict, self.vocabulary.phrases,
+                                  self.third_rule, rescued_by_check=first is None, heard=text,
+                                  check_doubts=doubts)
         ms = (time.perf_counter() - start) * 1000
-        return Decoded(text, value, ms, checked, heard_by_whisper)
+        return Decoded(text, value, ms, checked, heard_by_whisper, asked)
+
+    def _ask_whisper(self, value: str | None, verdict: tuple[str, float], doubts: bool) -> bool:
+        """Whether the first two opinions leave enough doubt to ask Whisper: not when the
+        check surely heard what was taken; for commands (THIRD_OPINION), only when the check
+        doubts what was taken or heard a command that was missed."""
+        rule = self.third_rule
+        if rule is None:
+            return False
+        checked = self.vocabulary.phrases.get(verdict[0])
+        if value is not None:
+            if checked == value and verdict[1] >= rule.sure:
+                return False
+            return doubts or not rule.only_when_doubted
+        return not rule.only_when_doubted or (checked is not None
+                                              and verdict[1] >= rule.check_agrees)
 
 
 _decoders: dict[str, GrammarDecoder] = {}

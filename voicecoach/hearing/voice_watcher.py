@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator
 
 from voicecoach.audio.wav import Clip
 from voicecoach.hearing.endpointer import CHUNK
+from voicecoach.hearing.second_pass import preload_transcriber
 from voicecoach.hearing.spotting import CommandSpotter
 from voicecoach.hearing.tuning import LISTEN_SWITCH_INTERVAL
+from voicecoach.hearing.word_check import preload_check
 from voicecoach.session.actions import Heard
 
 
@@ -41,6 +43,8 @@ class VoiceWatcher:
     def start(self) -> None:
         if self._thread is not None:
             return
+        preload_check()  # the second and third opinions load now, not at the first command
+        preload_transcriber()
         # The listening thread must keep up with the microphone: while it runs, it is handed
         # the interpreter sooner when another thread is busy (LISTEN_SWITCH_INTERVAL).
         self._switch_interval = sys.getswitchinterval()
