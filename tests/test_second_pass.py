@@ -66,6 +66,7 @@ def test_a_command_needs_whisper_or_the_check_to_name_it():
     assert third_opinion("hurts", "It hurts, it hurts!", ("up", 0.3), commands, rule) == "hurts"
     assert third_opinion(None, "Stop! Stop!", ("stop", 0.52), commands, rule) == "stop"
     assert third_opinion(None, "Go.", ("left", 0.31), commands, rule) is None
+    assert third_opinion("stop", "St", ("stop", 0.27), commands, rule) == "stop"  # cut short
     # Whisper vetoes only with the check's support: a phrase the check does not know ("pause")
     # and no other word it is sure of stand against a transcript of other words
     assert third_opinion("pause", "P A", ("on", 0.38), commands, rule, heard="pause",

@@ -57,13 +57,17 @@ def read_wav(data: bytes) -> Clip:
 
 def frame_levels(pcm: bytes, rate: int, window: float = 0.03) -> list[float]:
     """The RMS level of each `window`-second frame of 16-bit PCM (a short last frame too)."""
-    samples = array("h", pcm)
+    import numpy as np
+
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.int64)
     n = max(1, int(window * rate))
-    return [
-        math.sqrt(sum(s * s for s in chunk) / len(chunk))
-        for start in range(0, len(samples), n)
-        if (chunk := samples[start : start + n])
-    ]
+    whole = len(samples) // n * n
+    sums = (samples[:whole] ** 2).reshape(-1, n).sum(axis=1)
+    levels = [math.sqrt(int(total) / n) for total in sums]
+    if whole < len(samples):  # the short last frame
+        rest = samples[whole:]
+        levels.append(math.sqrt(int((rest ** 2).sum()) / len(rest)))
+    return levels
 
 
 def high_band_db(pcm: bytes, rate: int, above: float = 4200.0) -> float:
@@ -138,13 +142,13 @@ def add_noise_floor(pcm: bytes, level: float) -> bytes:
     """
     if level <= 0 or not pcm:
         return pcm
-    samples = array("h", pcm)
-    noise = unit_noise()
-    period = len(noise)
-    for i, sample in enumerate(samples):
-        value = sample + int(level * noise[i % period])
-        samples[i] = 32767 if value > 32767 else -32768 if value < -32768 else value
-    return samples.tobytes()
+    import numpy as np
+
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.int64)
+    noise = np.frombuffer(unit_noise().tobytes(), dtype=np.float32).astype(np.float64)
+    repeated = np.resize(noise, len(samples))  # the table again and again, as long as needed
+    mixed = samples + np.trunc(level * repeated).astype(np.int64)
+    return np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
 
 
 def _chunks(data: bytes) -> tuple[bytes, int, int]:

@@ -123,12 +123,16 @@ def shares_a_word(transcript: str, phrase: str) -> bool:
 def names(transcript: str, value: str, meaning: Mapping[str, str],
           rule: ThirdOpinionRule) -> bool:
     """Whether one of `value`'s phrases appears in the transcript's words ("It hurts, it
-    hurts" names hurts), homophones counted."""
+    hurts" names hurts), homophones counted, or the transcript is the start of one ("St." for
+    a "stop" cut short: the urgent commands are decoded as soon as their loud part ends)."""
     alike = dict(rule.homophones)
-    words = [alike.get(w, w) for w in collapse(transcript).split()]
+    text = collapse(transcript)
+    words = [alike.get(w, w) for w in text.split()]
     for phrase, meant in meaning.items():
         if meant != value:
             continue
+        if len(text) >= 2 and phrase.startswith(text):
+            return True
         wanted = phrase.split()
         if any(words[i:i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1)):
             return True
