@@ -11,9 +11,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tests.shared import ROOT, clear_answers, content
+from tests.shared import ROOT, clear_answers, content, have
 from voicecoach.cli.main import cli
 from voicecoach.errors import ExitCode
+
+needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 
 C = content()
 CLEAR = "\n".join(clear_answers()) + "\n"
@@ -79,6 +81,31 @@ def test_routines_list_and_show():
     assert "1. Pelvic tilt (supine" in shown.output
     assert "Dose: hold 10 s, 10-20 reps." in shown.output
     assert "Sources: 004_ac600ebd700da115.txt" in shown.output
+
+
+def test_listings_as_json():
+    import json
+
+    listed = json.loads(invoke(["routines", "list", "--json"]).output)
+    first = next(r for r in listed if r["id"] == "beginner_back_hip")
+    assert first["default"] is True and first["exercises"] == 7 and first["minutes"] > 5
+    shown = json.loads(invoke(["routines", "show", "desk_break", "--json"]).output)
+    assert [s["exercise"] for s in shown["steps"]] == [e["id"] for e in shown["exercises"]]
+    assert all(e["sources"] for e in shown["exercises"])  # every exercise names its seed
+    unknown = invoke(["routines", "show", "nosuch", "--json"])
+    assert unknown.exit_code == 3 and "unknown routine" in unknown.output
+
+
+@needs_espeak
+def test_voices_are_listed_with_their_language_and_filtered():
+    import json
+
+    english = invoke(["voices", "english"])
+    assert english.exit_code == 0 and "English (Great Britain)" in english.output
+    assert all("english" in line.lower() for line in english.output.splitlines())
+    data = json.loads(invoke(["voices", "en-gb", "--json"]).output)
+    assert data and all("en-gb" in v["id"] or "en-gb" in v["name"].lower() for v in data)
+    assert "No voice matches" in invoke(["voices", "no-such-language"]).output
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):

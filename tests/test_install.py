@@ -31,6 +31,9 @@ def test_wheel_ships_the_routines_and_runs_from_elsewhere(tmp_path: Path):
     here = {str(p.relative_to(ROOT)) for p in (ROOT / "voicecoach").rglob("*.py")}
     here |= {f"voicecoach/routines/{p.name}" for p in (ROOT / "routines").glob("*.py")}
     assert modules == here
+    # the licence and the third-party notices travel with it
+    licences = {Path(n).name for n in names if ".dist-info/licenses/" in n}
+    assert {"LICENSE", "NOTICE"} <= licences, names
 
     site = tmp_path / "site"
     install = subprocess.run(

@@ -17,19 +17,36 @@ def invoke(args, stdin="", env=None):
 def test_show_lists_every_setting_with_its_source():
     result = invoke(["config", "show"])
     assert result.exit_code == 0
-    assert "rate = 160  (default; speech rate in words per minute, 80 to 400)" in result.output
+    assert "rate = 160  # default; speech rate in words per minute, 80 to 400" in result.output
     for key in ("volume", "voice", "verbosity", "earcons", "mic_device", "routine"):
         assert f"\n{key} = " in result.output
+
+
+def test_show_is_toml_and_json(private_data_dir):
+    import json
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    invoke(["config", "set", "voice", "gmw/en-us"])
+    shown = tomllib.loads(invoke(["config", "show"]).output)
+    assert shown["voice"] == "gmw/en-us" and shown["earcons"] is True and shown["rate"] == 160
+    data = json.loads(invoke(["config", "show", "--json"]).output)
+    assert data["voice"] == {"value": "gmw/en-us", "source": "file",
+                             "meaning": data["voice"]["meaning"]}
+    assert data["rate"]["source"] == "default"
 
 
 def test_set_is_stored_and_the_environment_overrides_it(private_data_dir):
     assert invoke(["config", "set", "rate", "140"]).exit_code == 0
     assert 'rate = 140' in (private_data_dir / "config.toml").read_text()
-    assert "rate = 140  (file;" in invoke(["config", "show"]).output
+    assert "rate = 140  # file;" in invoke(["config", "show"]).output
     shown = invoke(["config", "show"], env={"VOICECOACH_RATE": "200"}).output
-    assert "rate = 200  (environment;" in shown
+    assert "rate = 200  # environment;" in shown
     assert invoke(["config", "reset"]).exit_code == 0
-    assert "rate = 160  (default;" in invoke(["config", "show"]).output
+    assert "rate = 160  # default;" in invoke(["config", "show"]).output
 
 
 def test_unknown_keys_and_bad_values_say_what_is_valid():
@@ -63,7 +80,7 @@ def test_a_broken_settings_file_is_named_with_the_fix_and_sessions_run_on_defaul
     assert reset.exit_code == 0 and "config.toml.old" in reset.output
     assert not path.exists()
     assert (private_data_dir / "config.toml.old").read_text() == "rate = 140\nvoice = = 3\n"
-    assert "rate = 160  (default;" in invoke(["config", "show"]).output
+    assert "rate = 160  # default;" in invoke(["config", "show"]).output
 
 
 def test_one_bad_value_in_the_settings_file_takes_its_default_and_keeps_the_rest(

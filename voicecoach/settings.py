@@ -212,19 +212,19 @@ def _combine(stored: dict[str, object], environment: dict[str, object]) -> tuple
     return settings, sources
 
 
+def toml_value(value: object) -> str:
+    """A setting's value as TOML writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    return str(value)
+
+
 def write(path: Path, values: Mapping[str, object]) -> None:
     """Store `values` as TOML (only what differs from the defaults is worth keeping)."""
     lines = ["# voicecoach settings: voicecoach config set KEY VALUE changes them"]
-    for key in KEYS:
-        if key in values:
-            value = values[key]
-            if isinstance(value, bool):
-                text = "true" if value else "false"
-            elif isinstance(value, str):
-                text = json.dumps(value)  # a JSON string is a valid TOML basic string
-            else:
-                text = str(value)
-            lines.append(f"{key} = {text}")
+    lines += [f"{key} = {toml_value(values[key])}" for key in KEYS if key in values]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -75,6 +75,11 @@ class Pyttsx3Renderer:
     def voices(self) -> list[str]:
         return [v.id for v in self._engine.getProperty("voices")]
 
+    def voice_details(self) -> list[dict[str, str]]:
+        """Each installed voice's id (for --voice) and its name ("English (Great Britain)")."""
+        return [{"id": v.id, "name": str(v.name or v.id)}
+                for v in self._engine.getProperty("voices")]
+
     RATE_STEP, RATE_RANGE = 20, (80, 400)  # words a minute
     VOLUME_STEP, VOLUME_RANGE = 0.2, (0.2, 1.0)  # never so quiet it cannot be heard
 

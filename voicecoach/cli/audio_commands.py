@@ -59,20 +59,37 @@ def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int
 
 
 @click.command()
-def voices() -> None:
-    """List the text-to-speech voices installed (ids for --voice).
+@click.argument("language", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Every voice as JSON.")
+def voices(language: str | None, as_json: bool) -> None:
+    """List the text-to-speech voices installed: the id for --voice, then its language.
+
+    LANGUAGE keeps only the voices whose id or name contains it.
 
     \b
     Example:
       voicecoach voices
+      voicecoach voices english
+      voicecoach voices en-gb --json
     """
     from voicecoach.audio.rendering import Pyttsx3Renderer
 
     try:
-        for voice_id in Pyttsx3Renderer().voices():
-            click.echo(voice_id)
+        found = Pyttsx3Renderer().voice_details()
     except VoicecoachError as exc:
         raise CliError(exc) from None
+    if language:
+        wanted = language.lower()
+        found = [v for v in found if wanted in v["id"].lower() or wanted in v["name"].lower()]
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo(f"No voice matches {language!r}; voicecoach voices lists them all.")
+        return
+    width = max(len(v["id"]) for v in found)
+    for v in found:
+        click.echo(f"{v['id'].ljust(width)}  {v['name']}")
 
 
 @click.command()

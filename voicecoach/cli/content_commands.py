@@ -26,33 +26,54 @@ def routines() -> None:
     """
 
 
+json_option = click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+
+
 @routines.command("list")
 @routines_dir_option
-def routines_list(routines_dirs: tuple[Path, ...]) -> None:
+@json_option
+def routines_list(routines_dirs: tuple[Path, ...], as_json: bool) -> None:
     """List the available routines with their length.
 
     \b
     Example:
       voicecoach routines list --routines-dir ~/my-routines
+      voicecoach routines list --json
     """
-    click.echo(routine_list(load_library(routines_dirs)))
+    content = load_library(routines_dirs)
+    if as_json:
+        listed = [{k: r[k] for k in ("id", "name", "level", "default", "minutes")}
+                  | {"exercises": len(r["steps"])} for r in content_as_dict(content)["routines"]]
+        click.echo(json.dumps(listed, indent=2))
+    else:
+        click.echo(routine_list(content))
 
 
 @routines.command("show")
 @click.argument("name")
 @routines_dir_option
-def routines_show(name: str, routines_dirs: tuple[Path, ...]) -> None:
+@json_option
+def routines_show(name: str, routines_dirs: tuple[Path, ...], as_json: bool) -> None:
     """Show one routine: order, doses, time and cautions.
 
     \b
     Example:
       voicecoach routines show beginner_back_hip
+      voicecoach routines show beginner_back_hip --json
     """
     content = load_library(routines_dirs)
     try:
-        click.echo(routine_handout(find_routine(content, name)))
+        routine = find_routine(content, name)
     except VoicecoachError as exc:
         raise CliError(exc) from None
+    if as_json:
+        data = content_as_dict(content)
+        (shown,) = [r for r in data["routines"] if r["id"] == routine.id]
+        used = {step["exercise"] for step in shown["steps"]}
+        shown["exercises"] = [e for e in data["exercises"] if e["id"] in used]
+        click.echo(json.dumps(shown, indent=2))
+    else:
+        click.echo(routine_handout(routine))
 
 
 @routines.command("validate")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from voicecoach.cli.common import CliError, load_library, routine_in
 from voicecoach.errors import VoicecoachError
-from voicecoach.settings import BACKUP_SUFFIX, DESCRIPTIONS, config_path
+from voicecoach.settings import BACKUP_SUFFIX, DESCRIPTIONS, config_path, toml_value
 from voicecoach.settings import KEYS as SETTING_KEYS
 from voicecoach.settings import load as load_settings
 from voicecoach.settings import parse as parse_setting
@@ -30,20 +32,28 @@ def config() -> None:
 
 
 @config.command("show")
-def config_show() -> None:
-    """Print each setting, its value and where it comes from.
+@click.option("--json", "as_json", is_flag=True, help="Each setting's value, source and meaning.")
+def config_show(as_json: bool) -> None:
+    """Print each setting as TOML, with where it comes from and what it means.
 
     \b
     Example:
       voicecoach config show
+      voicecoach config show --json
     """
     try:
         settings, sources = load_settings()
     except VoicecoachError as exc:
         raise CliError(exc) from None
-    click.echo(f"Settings file: {config_path()}")
+    if as_json:
+        click.echo(json.dumps({key: {"value": getattr(settings, key), "source": sources[key],
+                                     "meaning": DESCRIPTIONS[key]} for key in SETTING_KEYS},
+                              indent=2))
+        return
+    click.echo(f"# settings file: {config_path()}")
     for key in SETTING_KEYS:
-        click.echo(f"{key} = {getattr(settings, key)!r}  ({sources[key]}; {DESCRIPTIONS[key]})")
+        value = toml_value(getattr(settings, key))
+        click.echo(f"{key} = {value}  # {sources[key]}; {DESCRIPTIONS[key]}")
 
 
 @config.command("set")
