@@ -162,6 +162,26 @@ def test_speech_that_fails_or_hangs_falls_back_to_text(hang: bool,
     assert lines[2] == "Are you under sixteen?" and len(lines) == 3  # said once, text goes on
 
 
+class SilentRenderer:
+    def render(self, text: str) -> Clip:
+        return Clip(bytes(320), 16000)
+
+
+def test_without_printing_speech_a_line_is_printed_only_when_it_cannot_be_heard() -> None:
+    out = io.StringIO()
+    speaker = AudioSpeaker(SilentRenderer(), echo=out, player=["true"],  # type: ignore[arg-type]
+                           print_speech=False)
+    speaker.say("Heard, so not printed.")
+    assert out.getvalue() == ""
+    broken = AudioSpeaker(BrokenRenderer(), echo=out, player=["true"],  # type: ignore[arg-type]
+                          print_speech=False)
+    broken.say("Not heard, so printed.")
+    broken.say("Still printed.")
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("(No audio output: ")
+    assert lines[1:] == ["Not heard, so printed.", "Still printed."]
+
+
 def test_sound_that_comes_back_is_used_again(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
     renderer = BrokenRenderer()

@@ -35,6 +35,7 @@ class Settings:
     voice: str = ""
     verbosity: str = "full"
     earcons: bool = True
+    print_speech: bool = True
     mic_device: int = -1
     routine: str = ""
 
@@ -52,6 +53,8 @@ DESCRIPTIONS = {
     "voice": 'espeak-ng voice id ("" for the default; voicecoach voices lists them)',
     "verbosity": "full (every cue) or brief (no reminders during holds)",
     "earcons": "true or false: tones when listening starts and when an answer is understood",
+    "print_speech": ("true or false: print each line as it is spoken (false when a screen "
+                     "reader would read it a second time)"),
     "mic_device": "microphone device index, -1 for the system default",
     "routine": 'the routine voicecoach start runs ("" for the built-in default)',
 }
@@ -99,7 +102,7 @@ def _bool(text: str) -> bool:
 
 PARSERS: dict[str, Callable[[str], object]] = {
     "rate": _int_in(80, 400), "volume": _volume, "voice": _text,
-    "verbosity": _choice("full", "brief"), "earcons": _bool,
+    "verbosity": _choice("full", "brief"), "earcons": _bool, "print_speech": _bool,
     "mic_device": _int_in(-1, 1000), "routine": _text,
 }
 KEYS = tuple(f.name for f in fields(Settings))

@@ -45,9 +45,13 @@ class AudioSpeaker:
     """
 
     def __init__(self, renderer: Pyttsx3Renderer, echo: TextIO | None = None,
-                 player: list[str] | None = None, earcons: bool = True):
+                 player: list[str] | None = None, earcons: bool = True,
+                 print_speech: bool = True):
         self.renderer = renderer
         self.console = ConsoleSpeaker(echo)
+        # False: spoken lines are not printed too (a screen reader would read each twice);
+        # they are printed whenever the sound fails, and problems always are
+        self.print_speech = print_speech
         self.player = player if player is not None else find_player()
         self.earcons = earcons
         self.audio_ok = True
@@ -63,10 +67,13 @@ class AudioSpeaker:
     RETRY_SECONDS = 10.0  # after a failure, try the sound again this often (it may come back)
 
     def say(self, text: str) -> None:
-        self.console.say(text)
+        if self.print_speech:
+            self.console.say(text)
         self.was_cut = False
         if not self.audio_ok:
             if time.monotonic() < self._retry_at:
+                if not self.print_speech:
+                    self.console.say(text)
                 return
             self.audio_ok = True  # try again, quietly unless it works
             self._retrying = True
@@ -79,6 +86,8 @@ class AudioSpeaker:
             self._give_up(f"speech synthesis gave nothing for {self.RENDER_LIMIT:g} seconds")
         else:
             self._play(clip)
+        if not self.audio_ok and not self.print_speech:
+            self.console.say(text)  # not heard, so it must be read
         if self._retrying and self.audio_ok:
             self.console.say("(Audio output is back.)")
         self._retrying = False

@@ -53,6 +53,9 @@ from voicecoach.session.run import SCREENING_DAYS, run_session
 @click.option("--speak-to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the coach's speech to this WAV file instead of the sound card.")
 @no_earcons_option
+@click.option("--no-echo", is_flag=True,
+              help="Speak without printing each line too (setting: print_speech), for a "
+                   "screen reader that would read it a second time.")
 @brief_option
 @mic_device_option
 @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -64,7 +67,7 @@ from voicecoach.session.run import SCREENING_DAYS, run_session
 @routines_dir_option
 def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
-          no_earcons: bool, brief: bool, mic_device: int | None,
+          no_earcons: bool, no_echo: bool, brief: bool, mic_device: int | None,
           transcript_path: Path | None, transcript_append: bool, data_dir: Path | None,
           no_history: bool, routines_dirs: tuple[Path, ...]) -> None:
     """Run a session: safety questions, then a narrated routine.
@@ -92,6 +95,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
             speak_to=speak_to, earcons=settings.earcons and not no_earcons,
             mic_device=settings.microphone(mic_device),
             on_listen=lambda: transcript.write("event", "listening"),
+            print_speech=settings.print_speech and not no_echo,
         )
     except VoicecoachError as exc:
         transcript.close()

@@ -28,7 +28,8 @@ from voicecoach.hearing.watchers import AnyWatcher, Watcher
 
 
 def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
-                  speak_to: Path | None = None, earcons: bool = True) -> Speaker:
+                  speak_to: Path | None = None, earcons: bool = True,
+                  print_speech: bool = True) -> Speaker:
     """Console text, a WAV file, or the sound card (falling back to text if speech fails)."""
     stdout = sys.stdout
     if text and speak_to is None:
@@ -42,13 +43,13 @@ def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
         return ConsoleSpeaker(stdout)
     if speak_to is not None:
         return WavFileSpeaker(renderer, speak_to, echo=stdout)
-    return AudioSpeaker(renderer, echo=stdout, earcons=earcons)
+    return AudioSpeaker(renderer, echo=stdout, earcons=earcons, print_speech=print_speech)
 
 
 def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
              answer_files: list[Path], speak_to: Path | None, earcons: bool,
-             mic_device: int | None,
-             on_listen: Callable[[], None] | None = None) -> tuple[Speaker, Listener, Watcher]:
+             mic_device: int | None, on_listen: Callable[[], None] | None = None,
+             print_speech: bool = True) -> tuple[Speaker, Listener, Watcher]:
     """The speaker, the answer listener and the command watcher the options ask for.
 
     Commands come from wherever answers come from: typed lines in text mode (and also at a
@@ -57,7 +58,7 @@ def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
     """
     stdout = sys.stdout
     speaker = build_speaker(text=text, rate=rate, volume=volume, voice=voice,
-                            speak_to=speak_to, earcons=earcons)
+                            speak_to=speak_to, earcons=earcons, print_speech=print_speech)
 
     listener: Listener
     stdin = sys.stdin
