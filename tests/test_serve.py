@@ -252,3 +252,35 @@ def test_a_wake_phrase_is_not_fitted_over_the_quiet_before_a_word(decoders, lead
              for i in range(0, len(pcm) - step + 1, step)]
     assert [r for r in heard if r] == []
     assert [s.text for s in spotter.log if s.text.startswith("stop")], spotter.log  # decoded
+
+
+def test_the_service_unit_runs_serve_from_this_install_and_installs_and_removes(
+        tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from voicecoach.cli import service_command
+    from voicecoach.cli.main import cli
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    # never the real user's systemd, wherever the tests run: as on a machine without one
+    monkeypatch.setattr(service_command, "_systemctl", lambda *args: None)
+    runner = CliRunner()
+    printed = runner.invoke(cli, ["service", "print", "--", "--wake-phrase", 'okay "coach"',
+                                  "--log-file", "/tmp/100%.log"])
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    assert "Documentation=https://pypi.org/project/voicecoach/" in lines
+    (start,) = [line for line in lines if line.startswith("ExecStart=")]
+    assert start.endswith('"serve" "--wake-phrase" "okay \\"coach\\"" "--log-file" '
+                          '"/tmp/100%%.log"')
+    assert "[Install]" in lines and "WantedBy=default.target" in lines
+    unit = tmp_path / "systemd" / "user" / "voicecoach.service"
+    installed = runner.invoke(cli, ["service", "install"])
+    assert installed.exit_code == 0, installed.output
+    assert unit.read_text().startswith("[Unit]") and "loginctl enable-linger" in installed.output
+    status = runner.invoke(cli, ["service", "status"])
+    assert "Its command:" in status.output and '"serve"' in status.output
+    assert runner.invoke(cli, ["service", "remove"]).exit_code == 0
+    assert not unit.exists()
+    gone = runner.invoke(cli, ["service", "status"])
+    assert gone.exit_code == 1 and "Not installed" in gone.output

@@ -9,6 +9,7 @@ from voicecoach.cli.content_commands import content_command, routines
 from voicecoach.cli.history_commands import history
 from voicecoach.cli.safety_commands import safety
 from voicecoach.cli.serve_command import serve
+from voicecoach.cli.service_command import service
 from voicecoach.cli.session_commands import start
 from voicecoach.cli.settings_commands import config
 
@@ -35,8 +36,8 @@ def cli() -> None:
     """
 
 
-for command in (start, serve, routines, content_command, check_audio, voices, hear, history,
-                safety, config):
+for command in (start, serve, service, routines, content_command, check_audio, voices, hear,
+                history, safety, config):
     cli.add_command(command)
 
 
