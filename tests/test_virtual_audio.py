@@ -347,11 +347,12 @@ def test_latency_from_answer_to_next_prompt(runs: dict[str, SpokenRun]) -> None:
 
 
 
-def check_audio(audio: VirtualAudio, answer: Path | None) -> tuple[int, dict[str, object]]:
+def check_audio(audio: VirtualAudio, answer: Path | None,
+                exe: tuple[str, ...] = (sys.executable, "-m", "voicecoach"),
+                ) -> tuple[int, dict[str, object]]:
     """Run `voicecoach check-audio --json` on the virtual devices, answering when asked."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "voicecoach", "check-audio", "--json", "--seconds", "3",
-         "--rate", "400"],
+        [*exe, "check-audio", "--json", "--seconds", "3", "--rate", "400"],
         env=audio.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     progress = []
@@ -378,6 +379,34 @@ def test_check_audio_hears_yes(tmp_path: Path) -> None:
     assert any(d["name"] == "pulse" and d["inputs"] > 0 for d in report["devices"])
     levels = report["levels"]
     assert levels["speech"] and levels["peak_dbfs"] > levels["floor_dbfs"] + 20
+
+
+@pytest.mark.slow
+def test_a_plain_pip_install_hears_without_pyaudio_or_a_compiler(tmp_path: Path) -> None:
+    """The wheel, installed with no extras into a fresh virtual environment elsewhere: its
+    microphone is sounddevice over the system's libportaudio2, and it hears a recorded yes."""
+    from shared import ROOT
+
+    wheels = tmp_path / "wheels"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                            str(wheels), str(ROOT)], capture_output=True, text=True,
+                           timeout=300)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = wheels.glob("voicecoach-*.whl")
+    venv = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)],
+                               capture_output=True, text=True, timeout=900)
+    assert installed.returncode == 0, installed.stderr
+    has_pyaudio = subprocess.run([str(venv / "bin" / "python"), "-c", "import pyaudio"],
+                                 capture_output=True)
+    assert has_pyaudio.returncode != 0  # hearing does not depend on it
+    yes = recordings("yes", "answer", 1, tmp_path)[0]
+    with VirtualAudio(tmp_path / "pulse") as audio:
+        code, report = check_audio(audio, yes, exe=(str(venv / "bin" / "voicecoach"),))
+    assert code == 0 and report["ok"], report["problems"]
+    assert any(d["inputs"] > 0 for d in report["devices"])
+    assert report["heard"] == "yes"
 
 
 def test_check_audio_reports_silence(tmp_path: Path) -> None:

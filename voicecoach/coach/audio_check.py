@@ -13,8 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from voicecoach.audio.deadline import Stalled, within
-from voicecoach.audio.devices import Device, list_devices
-from voicecoach.audio.quiet import quiet_stderr
+from voicecoach.audio.devices import PORTAUDIO_FIX, Device, InputStream, list_devices
 from voicecoach.audio.wav import Clip, frame_levels, high_band_db
 from voicecoach.errors import AudioInputError, VoicecoachError
 from voicecoach.hearing.recognizer import SAMPLE_RATE
@@ -151,23 +150,14 @@ def portaudio_problem(exc: BaseException) -> Problem:
 
 def record(device: int | None, seconds: float, timeout: float) -> Clip:
     """`seconds` of 16 kHz mono from the microphone; DeviceError if it cannot, or stalls."""
-    import pyaudio
 
     def capture() -> Clip:
-        with quiet_stderr():
-            audio = pyaudio.PyAudio()
+        stream = InputStream(device, SAMPLE_RATE, 1024)
         try:
-            with quiet_stderr():
-                stream = audio.open(format=pyaudio.paInt16, channels=1, rate=SAMPLE_RATE,
-                                    input=True, input_device_index=device,
-                                    frames_per_buffer=1024)
-            chunks = [stream.read(1024, exception_on_overflow=False)
-                      for _ in range(int(seconds * SAMPLE_RATE / 1024))]
-            stream.stop_stream()
-            stream.close()
-            return Clip(b"".join(chunks), SAMPLE_RATE)
+            chunks = [stream.read(1024) for _ in range(int(seconds * SAMPLE_RATE / 1024))]
         finally:
-            audio.terminate()
+            stream.close()
+        return Clip(b"".join(chunks), SAMPLE_RATE)
 
     try:
         return within(timeout, capture, "voicecoach-check")
@@ -191,8 +181,8 @@ def run_check(*, mic_device: int | None, seconds: float,
         report.devices = list_devices()
         report.portaudio = True
     except AudioInputError as exc:
-        report.problems.append(Problem(str(exc), "./scripts/setup installs portaudio19-dev "
-                                                 "and PyAudio"))
+        report.problems.append(Problem(str(exc), f"{PORTAUDIO_FIX}; then pip install "
+                                                 "sounddevice if it is missing"))
 
     speaker: AudioSpeaker | None = None
     try:

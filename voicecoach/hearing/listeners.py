@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from voicecoach.audio.deadline import Stalled, within
-from voicecoach.audio.devices import list_devices
+from voicecoach.audio.devices import InputStream, list_devices
 from voicecoach.audio.quiet import quiet_stderr
 from voicecoach.audio.wav import peak_rms, wav_as_pcm16, wav_head, whole_frames
 from voicecoach.errors import AudioInputError, InputEnded
@@ -134,10 +134,24 @@ def microphone_opener(device_index: int | None = None) -> Callable[[], object]:
     AudioInputError when there is none (checked at each call: microphones come and go)."""
     import speech_recognition as sr
 
-    class QuietMicrophone(sr.Microphone):
-        def __enter__(self) -> object:
-            with quiet_stderr():
-                return super().__enter__()
+    class Microphone(sr.AudioSource):
+        """The microphone as SpeechRecognition reads it: 16 kHz, 16-bit, CHUNK frames a read,
+        through devices.InputStream (sounddevice, else PyAudio)."""
+
+        SAMPLE_RATE, SAMPLE_WIDTH = SAMPLE_RATE, 2
+
+        def __init__(self) -> None:
+            self.CHUNK = CHUNK
+            self.stream: InputStream | None = None
+
+        def __enter__(self) -> Microphone:
+            self.stream = InputStream(device_index, self.SAMPLE_RATE, self.CHUNK)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            if self.stream is not None:
+                self.stream.close()
+                self.stream = None
 
     def open_source() -> object:
         inputs = [d.index for d in list_devices() if d.inputs > 0]
@@ -145,9 +159,7 @@ def microphone_opener(device_index: int | None = None) -> Callable[[], object]:
             raise AudioInputError("no microphone was found")
         if device_index is not None and device_index not in inputs:
             raise AudioInputError(f"device {device_index} is not a microphone; inputs: {inputs}")
-        with quiet_stderr():  # the constructor probes the devices too
-            return QuietMicrophone(device_index=device_index, sample_rate=SAMPLE_RATE,
-                                   chunk_size=CHUNK)
+        return Microphone()
 
     return open_source
 
