@@ -63,9 +63,10 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
     lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     pairs = zip("abcdefgh", "bcdefghi", strict=True)
     lines += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in pairs]
-    result, seconds = validate(tmp_path, "\n".join(lines) + "\nname: *i\n")
+    # refused when the first alias is read, before anything is expanded (it took 111 s and
+    # 3 GB when aliases were followed); the message shows which check caught it
+    result, _ = validate(tmp_path, "\n".join(lines) + "\nname: *i\n")
     assert_clear(result, ExitCode.CONTENT, "mine.yaml:2:", "aliases")
-    assert seconds < 5
 
 
 def test_deep_nesting_and_a_list_used_as_a_key_are_clear_errors(tmp_path):
@@ -86,13 +87,15 @@ def test_oversized_files_and_routines_are_refused(tmp_path):
     assert_clear(result, ExitCode.CONTENT, "routines", "non-empty list")
 
 
+FUZZ_CASES = 60  # seeded random cases per fuzz test
+
+
 def test_the_yaml_loader_survives_random_and_truncated_input(tmp_path):
-    """A bounded fuzz: random bytes, and the shipped triage file cut at random places."""
+    """A bounded fuzz: random bytes, and the shipped triage file cut at random places (a fixed
+    number of seeded cases, so the test does the same work however busy the machine is)."""
     rng = random.Random(12)
     source = (Path(__file__).resolve().parent.parent / "routines" / "triage.yaml").read_text()
-    started = time.perf_counter()
-    cases = 0
-    while time.perf_counter() - started < 8:
+    for cases in range(FUZZ_CASES):
         if cases % 2:
             text = source[: rng.randrange(len(source))]
         else:
@@ -101,8 +104,6 @@ def test_the_yaml_loader_survives_random_and_truncated_input(tmp_path):
         assert result.exit_code in (0, ExitCode.CONTENT), (text, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             text, result.exception)
-        cases += 1
-    assert cases > 50
 
 
 def test_the_wav_reader_survives_random_damaged_and_truncated_files(tmp_path):
@@ -115,8 +116,8 @@ def test_the_wav_reader_survives_random_damaged_and_truncated_files(tmp_path):
 
     rng = random.Random(7)
     good = Clip(bytes(rng.randrange(256) for _ in range(16000)), 16000).to_wav()
-    started, cases, outcomes = time.perf_counter(), 0, set()
-    while time.perf_counter() - started < 8:
+    outcomes = set()
+    for cases in range(FUZZ_CASES):
         data = bytearray(good)
         kind = cases % 4
         if kind == 0:  # random bytes changed in the header
@@ -139,8 +140,7 @@ def test_the_wav_reader_survives_random_damaged_and_truncated_files(tmp_path):
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             bytes(data[:48]), result.exception)
         outcomes.add(result.exit_code)
-        cases += 1
-    assert cases > 40 and outcomes == {0, ExitCode.ERROR}
+    assert outcomes == {0, ExitCode.ERROR}
 
 
 def _rate_zero_wav(path: Path) -> Path:
