@@ -86,10 +86,11 @@ def read_only_copy(path: Path) -> sqlite3.Connection:
     memory = sqlite3.connect(":memory:", isolation_level=None)
     if path.exists():
         uri = path.resolve().as_uri()
+        source = sqlite3.connect(f"{uri}?mode=ro", uri=True)
         try:
-            source = sqlite3.connect(f"{uri}?mode=ro", uri=True)
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:  # a read-only folder without the WAL's -shm file
+            source.close()
             source = sqlite3.connect(f"{uri}?immutable=1", uri=True)
         try:
             source.backup(memory)
