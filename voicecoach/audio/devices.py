@@ -105,9 +105,11 @@ class InputStream:
         if sd is not None:
             try:
                 with quiet_stderr():
+                    # low latency, as PyAudio opens it: each read comes back close to when
+                    # its audio was recorded, which the echo canceller's timing relies on
                     self._stream = sd.RawInputStream(  # type: ignore[attr-defined]
                         samplerate=rate, channels=1, dtype="int16", device=device,
-                        blocksize=frames_per_read)
+                        blocksize=frames_per_read, latency="low")
                     self._stream.start()
             except (sd.PortAudioError, ValueError) as exc:  # type: ignore[attr-defined]
                 raise OSError(str(exc)) from None  # as PyAudio reports it
