@@ -20,7 +20,6 @@ from voicecoach.audio.wav import add_noise_floor, frame_levels, peak_rms
 from voicecoach.hearing.denoise import subtract_noise
 from voicecoach.hearing.second_pass import shared_transcriber, third_opinion
 from voicecoach.hearing.tuning import (
-    CHECK_AGREES,
     LOUD_FILLER_FRAMES,
     LOUD_FRAME_SHARE,
     LOUD_WORD_FRAMES,
@@ -242,9 +241,7 @@ class GrammarDecoder:
                                    self.check_rule)
         heard_by_whisper = ""
         asked = False
-        # the check knows the phrase and did not confirm it, or heard another word surely
-        doubts = text in check_knows or (self.vocabulary.phrases.get(verdict[0]) != value
-                                         and verdict[1] >= CHECK_AGREES)
+        doubts = self._check_doubts(text, value, verdict, check_knows)
         if (raw and not refused and self._ask_whisper(value, verdict, doubts)
                 and (whisper := shared_transcriber()) is not None):
             heard_by_whisper, asked = whisper.transcribe(raw), True
@@ -253,6 +250,15 @@ class GrammarDecoder:
                                   check_doubts=doubts)
         ms = (time.perf_counter() - start) * 1000
         return Decoded(text, value, ms, checked, heard_by_whisper, asked)
+
+    def _check_doubts(self, text: str, value: str | None, verdict: tuple[str, float],
+                      check_knows: tuple[str, ...]) -> bool:
+        """The word check knows pocketsphinx's phrase (and so could have confirmed it), or it
+        surely heard another word: Whisper may then veto the phrase (second_pass.py)."""
+        if self.third_rule is None:
+            return False
+        other = self.vocabulary.phrases.get(verdict[0]) != value
+        return text in check_knows or (other and verdict[1] >= self.third_rule.check_agrees)
 
     def _ask_whisper(self, value: str | None, verdict: tuple[str, float], doubts: bool) -> bool:
         """Whether the first two opinions leave enough doubt to ask Whisper: not when the
