@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -38,6 +39,8 @@ class Settings:
     print_speech: bool = True
     mic_device: int = -1
     routine: str = ""
+    tts: str = ""
+    asr: str = ""
 
     def microphone(self, asked: int | None) -> int | None:
         """The microphone device: the one asked for, else the stored one (None: the system's
@@ -50,13 +53,20 @@ class Settings:
 DESCRIPTIONS = {
     "rate": "speech rate in words per minute, 80 to 400",
     "volume": "speech volume, 0.1 to 1.0",
-    "voice": 'espeak-ng voice id ("" for the default; voicecoach voices lists them)',
+    "voice": ('espeak-ng voice id, or piper:joe for the natural voice ("" for the default; '
+              'voicecoach voices lists them)'),
     "verbosity": "full (every cue) or brief (no reminders during holds)",
     "earcons": "true or false: tones when listening starts and when an answer is understood",
     "print_speech": ("true or false: print each line as it is spoken (false when a screen "
                      "reader would read it a second time)"),
     "mic_device": "microphone device index, -1 for the system default",
     "routine": 'the routine voicecoach start runs ("" for the built-in default)',
+    "tts": ('a Wyoming text-to-speech server in your home, wyoming://HOST:PORT; when set, '
+            'the text of everything the coach says is sent to it ("" for none: nothing '
+            'leaves this machine)'),
+    "asr": ('a Wyoming speech-to-text server in your home, wyoming://HOST:PORT; when set, '
+            'the recording of an answer the coach is unsure of is sent to it ("" for none: '
+            'nothing leaves this machine)'),
 }
 
 
@@ -91,6 +101,15 @@ def _text(text: str) -> str:
     return text
 
 
+def _service(text: str) -> str:
+    """"" or wyoming://HOST:PORT."""
+    text = _text(text).strip()
+    if text and not re.fullmatch(r"wyoming://[^\s/:]+(?::\d{1,5})", text):
+        raise ValueError('must be wyoming://HOST:PORT (for example wyoming://192.168.1.20:10200)'
+                         ', or "" for none')
+    return text
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("true", "yes", "on", "1"):
@@ -103,7 +122,7 @@ def _bool(text: str) -> bool:
 PARSERS: dict[str, Callable[[str], object]] = {
     "rate": _int_in(80, 400), "volume": _volume, "voice": _text,
     "verbosity": _choice("full", "brief"), "earcons": _bool, "print_speech": _bool,
-    "mic_device": _int_in(-1, 1000), "routine": _text,
+    "mic_device": _int_in(-1, 1000), "routine": _text, "tts": _service, "asr": _service,
 }
 KEYS = tuple(f.name for f in fields(Settings))
 

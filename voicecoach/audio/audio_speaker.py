@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from voicecoach.audio.adjusting import Renderer
 from voicecoach.audio.deadline import Stalled, within
-from voicecoach.audio.rendering import Pyttsx3Renderer
 from voicecoach.audio.speakers import ConsoleSpeaker, PlaybackObserver
 from voicecoach.audio.wav import EARCONS, Clip, tone
 from voicecoach.errors import AudioOutputError
@@ -44,7 +44,7 @@ class AudioSpeaker:
     loudspeaker; every RETRY_SECONDS it quietly tries the sound again, and says when it is back.
     """
 
-    def __init__(self, renderer: Pyttsx3Renderer, echo: TextIO | None = None,
+    def __init__(self, renderer: Renderer, echo: TextIO | None = None,
                  player: list[str] | None = None, earcons: bool = True,
                  print_speech: bool = True):
         self.renderer = renderer

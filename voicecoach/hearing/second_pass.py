@@ -26,6 +26,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 
@@ -182,9 +183,25 @@ _preloader: threading.Thread | None = None
 PRELOAD_WAIT = 30.0  # seconds the process waits at exit for a load in progress
 
 
-def shared_transcriber() -> WhisperTranscriber | None:
-    """The process's Whisper, or None when it cannot load (the extra not installed)."""
+class Transcriber(Protocol):
+    def transcribe(self, pcm: bytes) -> str: ...
+
+
+_household: Transcriber | None = None
+
+
+def use_household_transcriber(transcriber: Transcriber | None) -> None:
+    """Ask `transcriber` (the household's Wyoming server, --asr) instead of Whisper."""
+    global _household
+    _household = transcriber
+
+
+def shared_transcriber() -> Transcriber | None:
+    """The household's transcriber when one is set (--asr), else the process's Whisper, or
+    None when it cannot load (the extra not installed)."""
     global _whisper, _problem
+    if _household is not None:
+        return _household
     with _lock:
         if _whisper is None and _problem is None:
             try:
@@ -199,6 +216,8 @@ def shared_transcriber() -> WhisperTranscriber | None:
 def preload_transcriber() -> None:
     """Start loading Whisper on a helper thread, once per process; exit waits for the load."""
     global _preloader
+    if _household is not None:
+        return
     with _lock:
         if _preloader is None and _whisper is None:
             _preloader = load_in_background(shared_transcriber, "voicecoach-whisper",
