@@ -320,3 +320,17 @@ def test_a_first_schema_history_is_migrated_with_its_sessions_kept(private_data_
     assert [r.pain_before for r in history.sessions()] == [4]
     assert history.progression("desk_break") == (0, 0.0)
     history.close()
+
+
+def test_history_summary_as_json_for_a_home_assistant_sensor(private_data_dir):
+    empty = json.loads(invoke(["history", "--summary", "--json"]).output)
+    assert empty["sessions_last_7_days"] == 0 and empty["last_session"] is None
+    assert empty["text"] == "There is no history yet."
+    invoke(FAST, CLEAR + "3\n2\n")
+    figures = json.loads(invoke(["history", "--summary", "--json"]).output)
+    assert figures["sessions_last_7_days"] == 1 and figures["streak_days"] == 1
+    assert (figures["pain_before_14_days"], figures["pain_after_14_days"]) == (3, 2)
+    assert figures["last_session_ended"] == "finished"
+    assert figures["text"].startswith("You have done one session in the last seven days.")
+    spoken = invoke(["history", "--summary"]).output
+    assert spoken.splitlines()[0] == "You have done one session in the last seven days."

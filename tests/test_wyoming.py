@@ -362,3 +362,23 @@ def test_household_services_are_off_unless_set(private_data_dir):
     assert good.exit_code == 0, good.output
     assert 'asr = "wyoming://192.168.1.20:10300"' in Path(
         os.environ["VOICECOACH_CONFIG"]).read_text()
+
+
+def test_zeroconf_announces_the_coach_as_home_assistant_looks_for_it():
+    pytest.importorskip("zeroconf")
+    sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
+    from browse_wyoming import browse
+
+    from voicecoach.coach.wyoming_server import Address, WyomingServer
+
+    lines: list[str] = []
+    server = WyomingServer(Address("0.0.0.0", 0), Household(lambda: False, lambda: False, list),
+                           lines.append, zeroconf=True, name="voicecoach-test-announce")
+    server.start()
+    try:
+        found = browse(3.0)
+    finally:
+        server.stop()
+    assert "(announced over zeroconf)" in lines[0]
+    ours = [f for f in found if f[0] == "voicecoach-test-announce._wyoming._tcp.local."]
+    assert ours and ours[0][2] == server.port, found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from voicecoach.errors import VoicecoachError
 from voicecoach.files import open_private
 from voicecoach.history.flags_view import flags_lines
 from voicecoach.history.store import HistoryError, as_json, open_history
-from voicecoach.history.summary import as_csv, summary_sentences
+from voicecoach.history.summary import as_csv, summary_figures, summary_sentences
 from voicecoach.history.table import history_table
 
 
@@ -30,6 +31,9 @@ from voicecoach.history.table import history_table
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every session to this CSV file (for a clinician).")
 @click.option("--say", is_flag=True, help="Speak a short progress summary (and print it).")
+@click.option("--summary", is_flag=True,
+              help="Print the progress summary; with --json, its figures as one JSON object "
+                   "(for a Home Assistant command-line sensor).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Draw pain before/after and sessions per week to this PNG (needs the "
                    "'plot' extra).")
@@ -38,14 +42,15 @@ from voicecoach.history.table import history_table
 @volume_option
 @voice_option
 def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: bool,
-            plot_path: Path | None, text: bool, rate: int | None, volume: float | None,
-            voice: str | None) -> None:
+            summary: bool, plot_path: Path | None, text: bool, rate: int | None,
+            volume: float | None, voice: str | None) -> None:
     """Show past sessions: date, routine, how each ended, exercises and pain.
 
     \b
     Example:
       voicecoach history
       voicecoach history --say
+      voicecoach history --summary --json
       voicecoach history --csv sessions.csv
       voicecoach history --plot progress.png
     """
@@ -92,7 +97,12 @@ def history(data_dir: Path | None, as_json_: bool, csv_path: Path | None, say: b
         for sentence in sentences:
             speaker.say(sentence)
         speaker.close()
-    if plot_path is None and csv_path is None and not say:
+    if summary:
+        if as_json_:
+            click.echo(json.dumps(summary_figures(rows, time.time()), indent=2))
+        else:
+            click.echo("\n".join(summary_sentences(rows, time.time())))
+    if plot_path is None and csv_path is None and not say and not summary:
         if as_json_:
             click.echo(as_json(rows))
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,17 +121,24 @@ def describe_info() -> object:
     return Info(handle=[program]).event()
 
 
+def _address_toward_multicast() -> str:
+    """This machine's address on the network where mDNS goes (what Home Assistant dials)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("224.0.0.251", 5353))  # no packet is sent
+        return str(probe.getsockname()[0])
+
+
 class WyomingServer:
     """The handle program's TCP server, on a thread of its own with its own event loop."""
 
     def __init__(self, address: Address, household: Household, log: Callable[[str], None],
-                 zeroconf: bool = False, name: str = "voicecoach"):
+                 zeroconf: bool = False, name: str | None = None):
         require_wyoming()
         self.address = address
         self.household = household
         self.log = log
         self.zeroconf = zeroconf
-        self.name = name
+        self.name = name or f"voicecoach-{socket.gethostname().split('.')[0]}"
         self.port = address.port  # the port bound (a chosen one when asked for port 0)
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
@@ -174,16 +182,24 @@ class WyomingServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._thread = None
+        if not self._loop.is_running():
+            self._loop.close()
 
     def _announce(self) -> None:
         """Register `_wyoming._tcp.local.` so Home Assistant discovers the coach."""
         try:
             from wyoming.zeroconf import HomeAssistantZeroconf
 
-            host = None if self.address.host in ("0.0.0.0", "::", "") else self.address.host
-            announcer = HomeAssistantZeroconf(port=self.port, name=self.name, host=host)
-            self._loop.run_until_complete(announcer.register_server())
-            self._announcer = announcer
+            host = self.address.host
+            if host in ("0.0.0.0", "::", ""):
+                host = _address_toward_multicast()
+
+            async def announce() -> HomeAssistantZeroconf:
+                announcer = HomeAssistantZeroconf(port=self.port, name=self.name, host=host)
+                await announcer.register_server()  # in this loop, where it will be closed
+                return announcer
+
+            self._announcer = self._loop.run_until_complete(announce())
         except ImportError:
             self.log("zeroconf is not installed (pip install 'voicecoach[homeassistant]'); "
                      "add the coach in Home Assistant by host and port")

@@ -70,6 +70,29 @@ def summary_sentences(rows: list[SessionRow], now: float) -> list[str]:
     return out
 
 
+def summary_figures(rows: list[SessionRow], now: float) -> dict[str, object]:
+    """The progress as figures, for a dashboard (Home Assistant's command-line sensor): the
+    sessions in the last seven days, the streak, the last session, two weeks' pain, and the
+    sentences `summary_sentences` says."""
+    week = [r for r in rows if r.ended in COUNTED and now - r.started_at < 7 * DAY]
+    fortnight = [r for r in rows if now - r.started_at < 14 * DAY
+                 and r.pain_before is not None and r.pain_after is not None]
+    last = max(rows, key=lambda r: r.started_at) if rows else None
+    return {
+        "sessions_last_7_days": len(week),
+        "streak_days": streak(rows, now),
+        "sessions_total": len(rows),
+        "last_session": None if last is None else time.strftime(
+            "%Y-%m-%dT%H:%M:%S", time.localtime(last.started_at)),
+        "last_session_ended": None if last is None else last.ended,
+        "pain_before_14_days": round(mean(r.pain_before for r in fortnight), 1)
+        if fortnight else None,
+        "pain_after_14_days": round(mean(r.pain_after for r in fortnight), 1)
+        if fortnight else None,
+        "text": " ".join(summary_sentences(rows, now)),
+    }
+
+
 def as_csv(rows: list[SessionRow]) -> str:
     """One line per session, for a spreadsheet or a clinician."""
     buffer = io.StringIO()
