@@ -5,6 +5,7 @@ voice watcher (endpointer, self-hearing gate, pocketsphinx) on its own thread, r
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -80,13 +81,23 @@ class Events:
         pass
 
 
-def run_in_room(renderer, plan, script=one_exercise, watcher=None):
-    room = Room()
+# Room tests run on a clock slowed down this many times: the room, the listener and the coach
+# all keep its time, so the audio is the same, but a loaded machine (CI's two shared cores)
+# has twice the time for each second of it, and no test fails for want of CPU.
+SLOWED = 2.0
+
+
+def run_in_room(renderer, plan, script=one_exercise, watcher=None, slowed: float = SLOWED):
+    def slow_clock() -> float:
+        return time.monotonic() / slowed
+
+    room = Room(clock=slow_clock)
     if watcher is None:
-        watcher = VoiceWatcher(room.microphone)
+        watcher = VoiceWatcher(room.microphone, clock=slow_clock)
     else:
         watcher.open_source = room.microphone
-    clock = MonotonicClock(1.0)
+        watcher.clock = slow_clock
+    clock = MonotonicClock(slowed)
     events = Events(room, plan)
     speaker = RoomSpeaker(room, renderer)
     speaker.observer = watcher  # as wiring.build_io does for the loudspeaker
@@ -197,11 +208,14 @@ def test_repeat_then_skip_spoken_while_getting_into_position(renderer):
 def test_it_hurts_spoken_mid_hold_asks_about_the_pain(renderer, quick_position):
     from tests.shared import ScriptedListener
 
-    room = Room()
-    clock = MonotonicClock(1.0)
+    def slow_clock() -> float:
+        return time.monotonic() / SLOWED
+
+    room = Room(clock=slow_clock)
+    clock = MonotonicClock(SLOWED)
     events = Events(room, {"hold starts": [(2.0, voice("it hurts"))]})
     coach = Coach(RoomSpeaker(room, renderer), ScriptedListener(["no", "yes"]), clock,
-                  Transcript(events, clock), VoiceWatcher(room.microphone))
+                  Transcript(events, clock), VoiceWatcher(room.microphone, clock=slow_clock))
     coach.run(one_exercise())
     asked = [line["text"] for line in events.lines if line["kind"] == "ask"]
     assert asked == ["Has any pain spread into your leg?", "Is the pain sharp or severe?"]
