@@ -10,8 +10,13 @@ Streams of other speech (none should wake):
     the speech;
   - the five seed documents read aloud by espeak-ng voices (and flite, where installed),
     clean and at 10 dB.
+  - ../shared/speech-train's clips by the speakers word_check.held_out reserves (none of
+    them trained the wake phrase head), 0.5 s apart, clean and at 10 dB.
 Wake phrases: "hey coach" alone and with each request, said by every espeak-ng voice (and
-flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SNR.
+flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SNR. None of
+these voices trained the wake phrase head (scripts/train_wake_head.py HELD_OUT).
+Every stream and phrase goes through two spotters in the same run: the grammar alone
+("grammar") and the grammar with the wake phrase head ("with head", what serve runs).
 
     python scripts/bench_wake.py            # about 1.5 minutes on 2 cores
     python scripts/bench_wake.py --quick    # a quarter of everything
@@ -22,6 +27,7 @@ flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SN
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import re
 import resource
@@ -32,6 +38,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +50,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_hearing import VOICES, espeak, read_pcm, real_clips, with_noise  # noqa: E402
 
 from voicecoach.hearing.endpointer import CHUNK  # noqa: E402
-from voicecoach.hearing.wake import DEFAULT_WAKE_PHRASES, WakeSpotter, wake_decoder  # noqa: E402
+from voicecoach.hearing.wake import (  # noqa: E402
+    DEFAULT_WAKE_PHRASES,
+    WakeSpotter,
+    rescue_decoder,
+    wake_decoder,
+)
+from voicecoach.hearing.wake_head import shared_wake_head  # noqa: E402
+from voicecoach.hearing.word_check import held_out  # noqa: E402
+
+SPEECH_TRAIN = ROOT.parent / "shared" / "speech-train"
+SPOTTERS = ("grammar", "with head")
 
 SPEECH = ROOT.parent / "shared" / "speech"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -86,9 +103,25 @@ def voices(quick: bool) -> list[tuple[str, object]]:
     return found
 
 
-def spot(pcm: bytes) -> tuple[list[tuple[float, str, str]], float, list[float]]:
+@cache
+def decoders() -> tuple[object, object]:
+    grammar = wake_decoder(DEFAULT_WAKE_PHRASES)
+    return grammar, rescue_decoder(DEFAULT_WAKE_PHRASES, share=grammar)
+
+
+def new_spotter(kind: str) -> WakeSpotter:
+    grammar, rescue = decoders()
+    if kind == "grammar":
+        return WakeSpotter(grammar)
+    head = shared_wake_head(DEFAULT_WAKE_PHRASES[0])
+    assert head is not None, "no wake phrase head: python scripts/train_wake_head.py"
+    return WakeSpotter(grammar, head=head, rescue=rescue)
+
+
+def spot(pcm: bytes, kind: str = "with head"
+         ) -> tuple[list[tuple[float, str, str]], float, list[float]]:
     """Feed a stream to a fresh spotter: (requests heard, CPU seconds, decode ms)."""
-    spotter = WakeSpotter(wake_decoder(DEFAULT_WAKE_PHRASES))
+    spotter = new_spotter(kind)
     heard = []
     step = CHUNK * 2
     cpu = time.process_time()
@@ -103,12 +136,27 @@ def real_stream(snr: float | None, step: int, gap: float = 0.5) -> tuple[str, by
     """The real recordings one after another, `gap` seconds apart: at 0.5 s most are phrases
     of their own; at 0.3 s two or three run into one phrase, as words do in conversation."""
     parts = []
-    for _, path in real_clips(SPEECH, step):
+    for _, path in real_clips(SPEECH, step, True):
         samples, rate = read_pcm(path)
         parts += [to_16k(samples, rate), np.zeros(int(RATE * gap))]
     audio = with_noise(np.concatenate(parts), snr, seed=7)
     spacing = "" if gap == 0.5 else f", {gap} s apart"
     return f"real recordings{spacing}, {'clean' if snr is None else f'{snr} dB'}", as_pcm(audio)
+
+
+def train_stream(snr: float | None, step: int) -> tuple[str, bytes]:
+    """../shared/speech-train's held-out speakers' clips, 0.5 s apart."""
+    from train_word_check import pcm_16k
+
+    with (SPEECH_TRAIN / "MANIFEST.tsv").open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if held_out(r["speaker_id"])]
+    parts = []
+    for row in sorted(rows, key=lambda r: r["path"])[::step]:
+        parts += [np.frombuffer(pcm_16k(SPEECH_TRAIN / row["path"]), np.int16),
+                  np.zeros(RATE // 2)]
+    audio = with_noise(np.concatenate(parts).astype(np.float64), snr, seed=9)
+    label = "clean" if snr is None else f"{snr} dB"
+    return f"speech-train, held-out speakers, {label}", as_pcm(audio)
 
 
 def seed_sentences() -> list[str]:
@@ -131,29 +179,37 @@ def reading_stream(voice_index: int, snr: float | None, quick: bool) -> tuple[st
 
 def false_wakes(job: tuple[str, tuple]) -> dict[str, object]:
     kind, args = job
-    name, pcm = real_stream(*args) if kind == "real" else reading_stream(*args)
-    heard, cpu, ms = spot(pcm)
+    make = {"real": real_stream, "read": reading_stream, "train": train_stream}[kind]
+    name, pcm = make(*args)
     seconds = len(pcm) / 2 / RATE
-    return {"name": name, "seconds": seconds, "heard": heard, "cpu": cpu, "ms": ms,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    out: dict[str, object] = {"name": name, "seconds": seconds}
+    for spotter in SPOTTERS:
+        heard, cpu, ms = spot(pcm, spotter)
+        out[spotter] = {"heard": heard, "cpu": cpu, "ms": ms}
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
 
 
 def detections(job: tuple[int, bool]) -> dict[str, object]:
     voice_index, quick = job
     name, say = voices(quick)[voice_index]
-    found: dict[str, list[bool]] = {}
+    found: dict[str, dict[str, list[bool]]] = {s: {} for s in SPOTTERS}  # the request right
+    woke: dict[str, dict[str, list[bool]]] = {s: {} for s in SPOTTERS}  # any request at all
     missed = []
     for k, (phrase, request) in enumerate(WAKE_SAID.items()):
         samples, rate = say(phrase)
         audio = np.concatenate([np.zeros(2 * RATE), to_16k(samples, rate), np.zeros(2 * RATE)])
         for snr in (None, 20, 10, 5):
-            heard, _, _ = spot(as_pcm(with_noise(audio, snr, seed=k)))
-            ok = any(r == request for _, r, _ in heard)
+            pcm = as_pcm(with_noise(audio, snr, seed=k))
             condition = "clean" if snr is None else f"{snr} dB"
-            found.setdefault(condition, []).append(ok)
-            if not ok:
-                missed.append((condition, phrase, [t for _, _, t in heard]))
-    return {"voice": name, "found": found, "missed": missed}
+            for spotter in SPOTTERS:
+                heard, _, _ = spot(pcm, spotter)
+                ok = any(r == request for _, r, _ in heard)
+                found[spotter].setdefault(condition, []).append(ok)
+                woke[spotter].setdefault(condition, []).append(bool(heard))
+                if not ok:
+                    missed.append((spotter, condition, phrase, [t for _, _, t in heard]))
+    return {"voice": name, "found": found, "woke": woke, "missed": missed}
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -226,44 +282,52 @@ def main() -> None:
     streams = [("real", (None, step)), ("real", (10, step)), ("real", (None, step, 0.3)),
                ("real", (10, step, 0.3))]
     streams += [("read", (v, snr, args.quick)) for v in range(n_voices) for snr in (None, 10)]
+    streams += [("train", (None, step)), ("train", (10, step))]
     with ProcessPoolExecutor(2) as pool:
         wakes = list(pool.map(false_wakes, streams))
         found = list(pool.map(detections, [(v, args.quick) for v in range(n_voices)]))
 
-    print("False wake-ups on other speech (wake phrase: hey coach)")
-    print(f"{'stream':44} {'minutes':>7} {'wakes':>5} {'per hour':>8} {'CPU %':>6}")
-    total_s = total_n = 0.0
     all_ms: list[float] = []
-    for row in wakes:
-        n = len(row["heard"])
-        total_s += row["seconds"]
-        total_n += n
-        all_ms += row["ms"]
-        print(f"{row['name']:44} {row['seconds'] / 60:7.1f} {n:5d} "
-              f"{n / row['seconds'] * 3600:8.2f} {100 * row['cpu'] / row['seconds']:6.2f}")
-        if args.verbose:
-            for heard in row["heard"]:
-                print("    ", heard)
-    print(f"{'all':44} {total_s / 60:7.1f} {int(total_n):5d} {total_n / total_s * 3600:8.2f}")
-    print()
-    print("Wake phrase found (5 phrases per voice and condition)")
+    for spotter in SPOTTERS:
+        print(f"False wake-ups on other speech (wake phrase: hey coach), {spotter}")
+        print(f"{'stream':44} {'minutes':>7} {'wakes':>5} {'per hour':>8} {'CPU %':>6}")
+        total_s = total_n = 0.0
+        for row in wakes:
+            result = row[spotter]
+            n = len(result["heard"])
+            total_s += row["seconds"]
+            total_n += n
+            all_ms += result["ms"] if spotter == "with head" else []
+            print(f"{row['name']:44} {row['seconds'] / 60:7.1f} {n:5d} "
+                  f"{n / row['seconds'] * 3600:8.2f} "
+                  f"{100 * result['cpu'] / row['seconds']:6.2f}")
+            if args.verbose:
+                for heard in result["heard"]:
+                    print("    ", heard)
+        print(f"{'all':44} {total_s / 60:7.1f} {int(total_n):5d} "
+              f"{total_n / total_s * 3600:8.2f}")
+        print()
     conditions = ["clean", "20 dB", "10 dB", "5 dB"]
-    print(f"{'voice':28} " + " ".join(f"{c:>7}" for c in conditions))
-    totals = {c: [] for c in conditions}
-    for row in found:
-        cells = []
-        for c in conditions:
-            oks = row["found"][c]
-            totals[c] += oks
-            cells.append(f"{sum(oks)}/{len(oks)}")
-        print(f"{row['voice']:28} " + " ".join(f"{c:>7}" for c in cells))
-    print(f"{'all':28} " + " ".join(f"{sum(t) / len(t):7.3f}" for t in totals.values()))
+    for key, title in (("found", "Wake phrase found, with the request it was said with"),
+                       ("woke", "Wake phrase found (it woke, whichever request it heard)")):
+        for spotter in SPOTTERS:
+            print(f"{title} (5 phrases per voice and condition), {spotter}")
+            print(f"{'voice':28} " + " ".join(f"{c:>7}" for c in conditions))
+            totals: dict[str, list[bool]] = {c: [] for c in conditions}
+            for row in found:
+                cells = []
+                for c in conditions:
+                    oks = row[key][spotter][c]
+                    totals[c] += oks
+                    cells.append(f"{sum(oks)}/{len(oks)}")
+                print(f"{row['voice']:28} " + " ".join(f"{c:>7}" for c in cells))
+            print(f"{'all':28} " + " ".join(f"{sum(t) / len(t):7.3f}" for t in totals.values()))
+            print()
     if args.verbose:
         for row in found:
             for miss in row["missed"]:
                 print("  missed", row["voice"], miss)
-    print()
-    print(f"Decoding a phrase: median {statistics.median(all_ms):.0f} ms, p95 "
+    print(f"Decoding a phrase with the head: median {statistics.median(all_ms):.0f} ms, p95 "
           f"{np.percentile(all_ms, 95):.0f} ms ({len(all_ms)} phrases); resident memory of a "
           f"worker at most {max(r['rss_mb'] for r in wakes):.0f} MB")
     print(f"Benchmark took {time.monotonic() - started:.0f} s")

@@ -284,3 +284,14 @@ def test_the_service_unit_runs_serve_from_this_install_and_installs_and_removes(
     assert not unit.exists()
     gone = runner.invoke(cli, ["service", "status"])
     assert gone.exit_code == 1 and "Not installed" in gone.output
+
+
+def test_the_wake_phrase_variable_holds_phrases_split_by_commas(monkeypatch):
+    """click split it at spaces: VOICECOACH_WAKE_PHRASE="okay coach" was refused as "okay"."""
+    from voicecoach.cli.serve_command import serve
+
+    monkeypatch.setenv("VOICECOACH_WAKE_PHRASE", "okay coach")
+    assert serve.make_context("serve", []).params["wake_phrases"] == ("okay coach",)
+    monkeypatch.setenv("VOICECOACH_WAKE_PHRASE", " okay coach, hello there coach")
+    assert serve.make_context("serve", []).params["wake_phrases"] == (
+        "okay coach", "hello there coach")

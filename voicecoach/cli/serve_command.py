@@ -39,11 +39,21 @@ if TYPE_CHECKING:
     from voicecoach.coach.wyoming_server import WyomingServer
 
 
+class Phrase(click.types.StringParamType):
+    """Text whose environment variable holds phrases split by commas: click splits at spaces,
+    which made VOICECOACH_WAKE_PHRASE="okay coach" two one-word phrases."""
+
+    envvar_list_splitter = ","
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [part.strip() for part in rv.split(",") if part.strip()]
+
+
 @click.command()
 @click.option("--wake-phrase", "wake_phrases", multiple=True, metavar="WORDS",
-              envvar="VOICECOACH_WAKE_PHRASE",
+              envvar="VOICECOACH_WAKE_PHRASE", type=Phrase(),
               help='What wakes the coach (default "hey coach"; two or more common words; may '
-                   "be repeated).")
+                   "be repeated; in VOICECOACH_WAKE_PHRASE, separated by commas).")
 @click.option("--once", is_flag=True, help="Handle one request, then exit (for tests).")
 @click.option("--routine", "routine_name", metavar="NAME", help="Routine the sessions run.")
 @rate_option
@@ -81,7 +91,8 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
     doing and stop a session, from any of its voice satellites ("start stretching", "how am I
     doing", "stop"); the session itself runs here, on this box's speaker and microphone.
 
-    A custom --wake-phrase is spotted by the grammar alone.
+    "hey coach" is confirmed by a head trained for it on the speech embedding, which keeps it
+    found in a noisy room; a custom --wake-phrase is spotted by the grammar alone.
 
     \b
     Examples:
@@ -96,7 +107,7 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
         check_wake_phrase,
         follow_up_decoder,
         known_words,
-        wake_decoder,
+        wake_spotter,
     )
 
     try:
@@ -149,9 +160,10 @@ def serve(wake_phrases: tuple[str, ...], once: bool, routine_name: str | None, r
         return summary_sentences(rows, time.time()) if rows else []
 
     runner = SessionRunner(session_args)
+    spotter = wake_spotter(phrases)
     server = Server(
         ServeIO(microphone_opener(device), speaker, log, transcript),
-        WakeSpotter(wake_decoder(phrases)), WakeSpotter(follow_up_decoder()),
+        spotter, WakeSpotter(follow_up_decoder(share=spotter.decoder)),
         runner, progress, wake_phrase=phrases[0], once=once)
 
     def stop(signum: int, frame: object) -> None:

@@ -173,25 +173,33 @@ def fewest_loud_frames(loud: list[bool], segments: list[tuple[str, int, int]]) -
 class GrammarDecoder:
     """Decodes raw 16-bit mono 16 kHz PCM against one vocabulary's grammar."""
 
-    def __init__(self, vocabulary: Vocabulary, rejection: Rejection | None = None):
+    def __init__(self, vocabulary: Vocabulary, rejection: Rejection | None = None,
+                 share: GrammarDecoder | None = None):
+        """`share`: another decoder whose acoustic model (about 30 MB) this one uses too, as a
+        search of its own; decoding takes turns."""
         from pocketsphinx import Decoder  # imported here: loading the model costs time
 
         self.vocabulary = vocabulary
         self.rejection = rejection or Rejection(decoys=0, weight=0.0)
-        # bestpath=False: see the design notes. No dither (its random state, and the front
-        # end's, carried from phrase to phrase made results depend on what came before:
-        # 14 of 150 texts changed with the order); the faint floor is our own, seeded noise
-        # (NOISE_FLOOR_DB), and the front end is reset before each phrase.
-        self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False, dither=False,
-                                loglevel="FATAL")
+        if share is not None:
+            self._decoder, self._lock = share._decoder, share._lock
+            self.search = f"{vocabulary.name}-{id(self):x}"
+        else:
+            # bestpath=False: see the design notes. No dither (its random state, and the
+            # front end's, carried from phrase to phrase made results depend on what came
+            # before: 14 of 150 texts changed with the order); the faint floor is our own,
+            # seeded noise (NOISE_FLOOR_DB), and the front end is reset before each phrase.
+            self._decoder = Decoder(samprate=SAMPLE_RATE, lm=None, bestpath=False,
+                                    dither=False, loglevel="FATAL")
+            self._lock = threading.Lock()
+            self.search = vocabulary.name
         self.decoys = choose_decoys(self._decoder, vocabulary, self.rejection.decoys,
                                     self.rejection.first_decoys)
         add_phrase_words(self._decoder, vocabulary)
         self._decoder.add_jsgf_string(
-            vocabulary.name, grammar(vocabulary, self.decoys, self.rejection.weight)
+            self.search, grammar(vocabulary, self.decoys, self.rejection.weight)
         )
-        self._decoder.activate_search(vocabulary.name)
-        self._lock = threading.Lock()
+        self._decoder.activate_search(self.search)
         self.check_rule = WORD_CHECK.get(vocabulary.name) if word_check_enabled else None
         self.third_rule = THIRD_OPINION.get(vocabulary.name) if whisper_enabled else None
 
@@ -204,6 +212,8 @@ class GrammarDecoder:
             floor = peak_rms(pcm, SAMPLE_RATE) * 10 ** (-NOISE_FLOOR_DB / 20)
             pcm = add_noise_floor(pcm, floor)
         with self._lock:
+            if self._decoder.current_search() != self.search:  # a shared model's other search
+                self._decoder.activate_search(self.search)
             self._decoder.reinit_feat()  # no feature or normalisation state from the last phrase
             self._decoder.start_utt()
             if pcm:

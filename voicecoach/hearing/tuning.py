@@ -303,6 +303,18 @@ WAKE_FIRST_DECOYS = (
 # 1: 0.43 per hour, wake phrase found 1.00 clean, 0.825 at 20 dB, 0.10 at 10 dB.
 WAKE_REJECTION = Rejection(decoys=200, weight=1.0, first_decoys=WAKE_FIRST_DECOYS)
 
+
+@dataclass(frozen=True)
+class WakeHeadRule:
+    """How the wake phrase head (wake_head.py) and the grammar combine (wake.py)."""
+
+    confirm: float  # a phrase the grammar took stands only when the head is this sure
+    rescue: float  # a phrase the grammar refused is taken when the head is this sure
+    min_seconds: float  # phrases this long are looked at (the head guards the short ones)
+
+
+WAKE_HEAD = WakeHeadRule(confirm=0.3, rescue=0.9, min_seconds=0.3)
+
 # --- Echo cancelling (echo.py): hearing "stop" said over the coach's own voice ------------------
 ECHO_BLOCK = 256  # samples per filter block (16 ms)
 ECHO_MAX_DELAY = 1.5  # seconds from the player starting to the echo being read from the

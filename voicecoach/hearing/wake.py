@@ -8,11 +8,16 @@ front of everything is what keeps a television saying "goodbye" from being taken
 The spotter is pure: fed 16 kHz chunks, it cuts them into phrases by energy (adapting to a
 steady room noise), drops phrases too short or too long to be a request said on its own,
 and decodes the rest against a grammar of the requests with common words as rivals.
+With a head for the wake phrase (hearing/wake_head.py, the default phrase only), the head has
+the last word: it vetoes a phrase the grammar took that does not sound like the wake phrase,
+and takes one the grammar refused (a common word won in noise) when it is sure, the request
+then read from a grammar without rivals; it also lets shorter phrases be looked at.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from voicecoach.errors import ExitCode, VoicecoachError
 from voicecoach.hearing.endpointer import Endpointer
@@ -20,6 +25,7 @@ from voicecoach.hearing.recognizer import GrammarDecoder
 from voicecoach.hearing.spotting import Spotted
 from voicecoach.hearing.tuning import (
     WAKE_END_SILENCE,
+    WAKE_HEAD,
     WAKE_MAX_SECONDS,
     WAKE_MIN_SECONDS,
     WAKE_REJECTION,
@@ -96,13 +102,24 @@ class Request:
     end: float
 
 
+class Head(Protocol):
+    def probability(self, pcm: bytes) -> float: ...
+
+
 class WakeSpotter:
-    """Cuts a stream into phrases, keeps those the length of a request, and decodes them."""
+    """Cuts a stream into phrases, keeps those the length of a request, and decodes them.
+
+    `head` (optional, with `rescue`: the same vocabulary's decoder without rivals) confirms
+    or refuses the wake phrase, as the module's docstring says.
+    """
 
     def __init__(self, decoder: GrammarDecoder, min_seconds: float = WAKE_MIN_SECONDS,
-                 max_seconds: float = WAKE_MAX_SECONDS):
+                 max_seconds: float = WAKE_MAX_SECONDS, head: Head | None = None,
+                 rescue: GrammarDecoder | None = None):
         self.decoder = decoder
-        self.min_seconds = min_seconds
+        self.head = head
+        self.rescue = rescue
+        self.min_seconds = WAKE_HEAD.min_seconds if head is not None else min_seconds
         self.endpointer = Endpointer(adaptive=True, max_seconds=max_seconds,
                                      end_silence=WAKE_END_SILENCE)
         self.log: list[Spotted] = []
@@ -124,11 +141,18 @@ class WakeSpotter:
         if spoken < self.min_seconds:
             return None
         decoded = self.decoder.decode(phrase.pcm)
-        self.log.append(Spotted(phrase.start, phrase.end, decoded.text, decoded.value,
-                                decoded.value is not None, decoded.ms))
-        if decoded.value is None:
+        text, value, ms = decoded.text, decoded.value, decoded.ms
+        if self.head is not None:
+            sure = self.head.probability(phrase.pcm)
+            if value is not None and sure < WAKE_HEAD.confirm:
+                value = None  # the grammar's wake phrase does not sound like one
+            elif value is None and sure >= WAKE_HEAD.rescue and self.rescue is not None:
+                again = self.rescue.decode(phrase.pcm)
+                text, value, ms = again.text, again.value, ms + again.ms
+        self.log.append(Spotted(phrase.start, phrase.end, text, value, value is not None, ms))
+        if value is None:
             return None
-        return Request(decoded.value, decoded.text, phrase.start, phrase.end)
+        return Request(value, text, phrase.start, phrase.end)
 
 
 def wake_decoder(wake_phrases: tuple[str, ...]) -> GrammarDecoder:
@@ -136,8 +160,25 @@ def wake_decoder(wake_phrases: tuple[str, ...]) -> GrammarDecoder:
     return GrammarDecoder(wake_vocabulary(wake_phrases), WAKE_REJECTION)
 
 
-def follow_up_decoder() -> GrammarDecoder:
-    return GrammarDecoder(follow_up_vocabulary(), WAKE_REJECTION)
+def rescue_decoder(wake_phrases: tuple[str, ...],
+                   share: GrammarDecoder | None = None) -> GrammarDecoder:
+    """The wake vocabulary without rivals: which request a phrase the head is sure of makes."""
+    return GrammarDecoder(wake_vocabulary(wake_phrases), share=share)
+
+
+def wake_spotter(wake_phrases: tuple[str, ...], use_head: bool = True) -> WakeSpotter:
+    """The spotter `serve` runs: the grammar, with the head where one exists for the phrase."""
+    from voicecoach.hearing.wake_head import shared_wake_head
+
+    head = shared_wake_head(wake_phrases[0]) if use_head and len(wake_phrases) == 1 else None
+    grammar = wake_decoder(wake_phrases)
+    if head is None:
+        return WakeSpotter(grammar)
+    return WakeSpotter(grammar, head=head, rescue=rescue_decoder(wake_phrases, share=grammar))
+
+
+def follow_up_decoder(share: GrammarDecoder | None = None) -> GrammarDecoder:
+    return GrammarDecoder(follow_up_vocabulary(), WAKE_REJECTION, share=share)
 
 
 def known_words() -> set[str]:

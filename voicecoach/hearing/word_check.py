@@ -75,14 +75,18 @@ class Embedder:
         short = int(MIN_SECONDS * SAMPLE_RATE) - len(samples)
         if short > 0:
             samples = np.concatenate([samples, np.zeros(short, np.float32)])
+        embeddings = self.embeddings(samples)
+        return np.concatenate([embeddings.mean(0), embeddings.max(0)])
+
+    def embeddings(self, samples: np.ndarray) -> np.ndarray:
+        """One 96-number embedding per 80 ms of float32 samples (at least 0.76 s of them)."""
         with self._lock:
             mel = self._mel.run(None, {"input": samples[None]})[0].squeeze() / 10 + 2
             windows = np.array([mel[i:i + WINDOW_FRAMES]
                                 for i in range(0, mel.shape[0] - WINDOW_FRAMES + 1, WINDOW_STEP)])
             embeddings = self._embedding.run(
                 None, {"input_1": windows[..., None].astype(np.float32)})[0]
-        embeddings = embeddings.reshape(len(windows), -1)
-        return np.concatenate([embeddings.mean(0), embeddings.max(0)])
+        return embeddings.reshape(len(windows), -1)
 
 
 def loud_part(samples: np.ndarray) -> np.ndarray:

