@@ -369,10 +369,10 @@ def test_zeroconf_announces_the_coach_as_home_assistant_looks_for_it():
     sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
     from browse_wyoming import browse
 
-    from voicecoach.coach.wyoming_server import Address, WyomingServer
+    from voicecoach.coach.wyoming_server import WyomingServer
 
     lines: list[str] = []
-    server = WyomingServer(Address("0.0.0.0", 0), Household(lambda: False, lambda: False, list),
+    server = WyomingServer(Service("0.0.0.0", 0), Household(lambda: False, lambda: False, list),
                            lines.append, zeroconf=True, name="voicecoach-test-announce")
     server.start()
     try:

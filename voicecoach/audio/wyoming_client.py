@@ -35,16 +35,23 @@ class Service:
         return f"wyoming://{self.host}:{self.port}"
 
 
-def parse_service(uri: str) -> Service:
+def host_and_port(uri: str, schemes: tuple[str, ...]) -> Service | None:
+    """HOST and PORT of "SCHEME://HOST:PORT" for one of `schemes`; None if it is not that."""
     parsed = urlparse(uri)
     try:
         port = parsed.port
     except ValueError:
         port = None
-    if parsed.scheme not in ("wyoming", "tcp") or not parsed.hostname or port is None:
+    if parsed.scheme not in schemes or not parsed.hostname or port is None:
+        return None
+    return Service(parsed.hostname, port)
+
+
+def parse_service(uri: str) -> Service:
+    if (service := host_and_port(uri, ("wyoming", "tcp"))) is None:
         raise AudioOutputError(f"{uri!r} is not a service address like wyoming://HOST:PORT "
                                "(for example wyoming://192.168.1.20:10200)")
-    return Service(parsed.hostname, port)
+    return service
 
 
 @dataclass

@@ -19,10 +19,9 @@ import json
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from voicecoach import __version__
+from voicecoach.audio.wyoming_client import Service, host_and_port
 from voicecoach.coach.household import Household
 from voicecoach.errors import VoicecoachError
 
@@ -40,23 +39,12 @@ class BadEvent(Exception):
     """An event that breaks the protocol or the limits; the connection is closed after it."""
 
 
-@dataclass(frozen=True)
-class Address:
-    host: str
-    port: int
-
-
-def parse_address(uri: str, schemes: tuple[str, ...] = ("tcp",)) -> Address:
-    """"tcp://HOST:PORT" (or wyoming://HOST:PORT for a household service) as an Address."""
-    parsed = urlparse(uri)
-    try:
-        port = parsed.port
-    except ValueError:
-        port = None
-    if parsed.scheme not in schemes or not parsed.hostname or port is None:
-        raise WyomingError(f"{uri!r} is not an address like {schemes[0]}://HOST:PORT "
-                           f"(for example {schemes[0]}://0.0.0.0:10700)")
-    return Address(parsed.hostname, port)
+def parse_address(uri: str) -> Service:
+    """"tcp://HOST:PORT": where the handle program listens."""
+    if (address := host_and_port(uri, ("tcp",))) is None:
+        raise WyomingError(f"{uri!r} is not an address like tcp://HOST:PORT "
+                           "(for example tcp://0.0.0.0:10700)")
+    return address
 
 
 def require_wyoming() -> None:
@@ -131,7 +119,7 @@ def _address_toward_multicast() -> str:
 class WyomingServer:
     """The handle program's TCP server, on a thread of its own with its own event loop."""
 
-    def __init__(self, address: Address, household: Household, log: Callable[[str], None],
+    def __init__(self, address: Service, household: Household, log: Callable[[str], None],
                  zeroconf: bool = False, name: str | None = None):
         require_wyoming()
         self.address = address
