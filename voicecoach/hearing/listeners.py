@@ -74,7 +74,7 @@ class SpeechListener:
         configure(self.recognizer)
         self._calibrated = False
         self.last: Decoded | None = None
-        preload_check()  # about 0.3 s, while the first question is being asked
+        preload_check()  # about 25 ms, while the first question is being asked
         preload_transcriber()  # Whisper, where installed: about 0.4 s
 
     def listen(self, expect: str) -> Heard:

@@ -2,7 +2,8 @@
 
 pocketsphinx's bundled acoustic model hears digits and short answers poorly (see tuning.py). A
 pretrained speech embedding (Google's speech_embedding, as converted to ONNX by openWakeWord
-0.4.0; see data/speech_embedding/README.md) turns a phrase into 96 numbers per 80 ms; their mean
+0.4.0 and computed here in numpy, hearing/speech_embedding.py; see
+data/speech_embedding/README.md) turns a phrase into 96 numbers per 80 ms; their mean
 and maximum over the phrase go into a linear classifier trained by `scripts/train_word_check.py`
 on the real recordings of training speakers only (held-out speakers are kept for measuring).
 
@@ -23,13 +24,13 @@ from importlib import resources
 import numpy as np
 
 from voicecoach.audio.deadline import load_in_background
+from voicecoach.hearing.speech_embedding import SpeechEmbedding
 from voicecoach.hearing.tuning import CheckRule
 
 SAMPLE_RATE = 16000
 PAD_SECONDS = 0.5  # silence each side, as in training
 KEEP_SECONDS = 0.25  # kept each side of the loud part (at least a tenth of the peak's RMS)
 MIN_SECONDS = 1.3  # the embedding needs 76 mel frames (0.76 s); shorter input is padded
-WINDOW_FRAMES, WINDOW_STEP = 76, 8  # mel frames per embedding and between embeddings
 WEIGHTS_FILE = "word_check.npz"
 
 
@@ -48,24 +49,10 @@ class Verdict:
 
 
 class Embedder:
-    """PCM to pooled speech-embedding features (192 numbers). Loading takes about 0.1 s."""
+    """PCM to pooled speech-embedding features (192 numbers). Loading takes a few milliseconds."""
 
-    def __init__(self) -> None:
-        import onnxruntime as ort  # imported here: only when a phrase is first checked
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        folder = resources.files("voicecoach").joinpath("data/speech_embedding")
-
-        def session(name: str) -> object:
-            model = folder.joinpath(name).read_bytes()
-            return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-
-        self._mel = session("melspectrogram.onnx")
-        self._embedding = session("embedding_model.onnx")
-        self._lock = threading.Lock()
+    def __init__(self, network: SpeechEmbedding | None = None) -> None:
+        self.network = network or SpeechEmbedding()
 
     def features(self, pcm: bytes) -> np.ndarray:
         """Mean and maximum of the embeddings of 16-bit mono 16 kHz PCM, padded with silence."""
@@ -80,13 +67,7 @@ class Embedder:
 
     def embeddings(self, samples: np.ndarray) -> np.ndarray:
         """One 96-number embedding per 80 ms of float32 samples (at least 0.76 s of them)."""
-        with self._lock:
-            mel = self._mel.run(None, {"input": samples[None]})[0].squeeze() / 10 + 2
-            windows = np.array([mel[i:i + WINDOW_FRAMES]
-                                for i in range(0, mel.shape[0] - WINDOW_FRAMES + 1, WINDOW_STEP)])
-            embeddings = self._embedding.run(
-                None, {"input_1": windows[..., None].astype(np.float32)})[0]
-        return embeddings.reshape(len(windows), -1)
+        return self.network.embeddings(samples)
 
 
 def loud_part(samples: np.ndarray) -> np.ndarray:
@@ -132,7 +113,7 @@ def load_classifier() -> Classifier:
 
 
 class WordCheck:
-    """Embedder plus classifier; `verdict(pcm)` in about 10-20 ms per phrase on one core."""
+    """Embedder plus classifier; `verdict(pcm)` in about 5-15 ms per phrase on one core."""
 
     def __init__(self) -> None:
         self.embedder = Embedder()
@@ -152,10 +133,7 @@ PRELOAD_WAIT = 30.0  # seconds the process waits at exit for a load in progress
 
 
 def preload_check() -> None:
-    """Start loading the word check on a helper thread (about 0.3 s), once per process.
-
-    The process waits for that load at exit: onnxruntime aborts the interpreter ("terminate
-    called without an active exception") when it is torn down mid-load."""
+    """Start loading the word check on a helper thread (about 25 ms), once per process."""
     global _preloader
     with _check_lock:
         if _preloader is None and _check is None:
@@ -163,8 +141,8 @@ def preload_check() -> None:
 
 
 def shared_check() -> WordCheck | None:
-    """The process's word check, or None when it cannot load (onnxruntime missing, a model
-    file unreadable): pocketsphinx then decides alone, as before the check existed."""
+    """The process's word check, or None when it cannot load (a weights file missing or
+    unreadable): pocketsphinx then decides alone, as before the check existed."""
     global _check, _check_problem
     with _check_lock:
         if _check is None and _check_problem is None:
