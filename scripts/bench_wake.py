@@ -8,17 +8,19 @@ Streams of other speech (none should wake):
   - the 1,111 real recordings in ../shared/speech, one after another with 0.5 s between them,
     and again with 0.3 s (words running into phrases), clean and with white noise 10 dB below
     the speech;
-  - the five seed documents read aloud by espeak-ng voices (and flite, where installed),
+  - the five seed documents read aloud by espeak-ng voices (and flite's and festival's slt,
+    where installed),
     clean and at 10 dB.
   - ../shared/speech-train's clips by the speakers word_check.held_out reserves (none of
     them trained the wake phrase head), 0.5 s apart, clean and at 10 dB.
 Wake phrases: "hey coach" alone and with each request, said by every espeak-ng voice (and
-flite), between two seconds of silence or noise, clean and at 20, 10 and 5 dB SNR. None of
-these voices trained the wake phrase head (scripts/train_wake_head.py HELD_OUT).
+flite's and festival's slt), between two seconds of silence or noise, clean and at 20, 10
+and 5 dB SNR. None of these voices trained the wake phrase head (scripts/train_wake_head.py
+HELD_OUT, HELD_OUT_OTHER).
 Every stream and phrase goes through two spotters in the same run: the grammar alone
 ("grammar") and the grammar with the wake phrase head ("with head", what serve runs).
 
-    python scripts/bench_wake.py            # about 1.5 minutes on 2 cores
+    python scripts/bench_wake.py            # about 8 minutes on 2 cores
     python scripts/bench_wake.py --quick    # a quarter of everything
     python scripts/bench_wake.py --live 60  # CPU and memory of `voicecoach serve` itself
                                             # on virtual sound devices: 60 s idle, then talk
@@ -60,7 +62,8 @@ from voicecoach.hearing.wake_head import shared_wake_head  # noqa: E402
 from voicecoach.hearing.word_check import held_out  # noqa: E402
 
 SPEECH_TRAIN = ROOT.parent / "shared" / "speech-train"
-SPOTTERS = ("grammar", "with head")
+# BENCH_SPOTTERS="grammar,with head,head from /tmp/old_head.npz" compares another head file
+SPOTTERS = tuple(os.environ.get("BENCH_SPOTTERS", "grammar,with head").split(","))
 
 SPEECH = ROOT.parent / "shared" / "speech"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -85,10 +88,24 @@ def as_pcm(samples: np.ndarray) -> bytes:
     return np.clip(samples, -32768, 32767).astype(np.int16).tobytes()
 
 
+# flite's and festival's voices bench_wake measures with, never trained on (the same speaker,
+# slt, in both); used where installed (apt-get install flite festival festvox-us-slt-hts)
+OTHER_VOICES = (("flite", "slt"), ("festival", "cmu_us_slt_arctic_hts"))
+
+
 def flite(text: str, voice: str) -> tuple[np.ndarray, int]:
     with tempfile.NamedTemporaryFile(suffix=".wav") as out:
         subprocess.run(["flite", "-voice", voice, "-t", text, "-o", out.name], check=True,
                        capture_output=True)
+        return read_pcm(Path(out.name))
+
+
+def festival(text: str, voice: str) -> tuple[np.ndarray, int] | None:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        done = subprocess.run(["text2wave", "-eval", f"(voice_{voice})", "-o", out.name],
+                              input=text.encode(), capture_output=True)
+        if done.returncode != 0 or Path(out.name).stat().st_size == 0:
+            return None
         return read_pcm(Path(out.name))
 
 
@@ -97,9 +114,12 @@ def voices(quick: bool) -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = [
         (f"espeak {v} {s}", lambda text, v=v, s=s: espeak(text, v, s))
         for v, s in (VOICES[:3] if quick else VOICES)]
-    if shutil.which("flite"):
-        for v in ("slt", "kal") if not quick else ("slt",):
-            found.append((f"flite {v}", lambda text, v=v: flite(text, v)))
+    for engine, voice in OTHER_VOICES[: 1 if quick else None]:
+        if engine == "flite" and shutil.which("flite"):
+            found.append((f"flite {voice}", lambda text, v=voice: flite(text, v)))
+        elif (engine == "festival" and shutil.which("text2wave")
+              and festival("hey", voice) is not None):
+            found.append((f"festival {voice}", lambda text, v=voice: festival(text, v)))
     return found
 
 
@@ -115,6 +135,15 @@ def new_spotter(kind: str) -> WakeSpotter:
         return WakeSpotter(grammar)
     head = shared_wake_head(DEFAULT_WAKE_PHRASES[0])
     assert head is not None, "no wake phrase head: python scripts/train_wake_head.py"
+    if kind.startswith("head from "):  # another head file, to compare two in one run
+        import io
+
+        from voicecoach.hearing.wake_head import HeadWeights, WakeHead
+
+        with np.load(io.BytesIO(Path(kind[len("head from "):]).read_bytes())) as z:
+            weights = HeadWeights(str(z["phrase"]), z["mean"], z["scale"], z["hidden"],
+                                  z["hidden_bias"], z["out"], float(z["out_bias"]))
+        head = WakeHead(head.embedder, weights)
     return WakeSpotter(grammar, head=head, rescue=rescue)
 
 

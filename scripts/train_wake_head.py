@@ -3,16 +3,18 @@
 
 Positives: "hey coach", alone and followed by each request, said by synthetic voices that
 bench_wake never uses (HELD_OUT below): espeak-ng English voices with some 40 variants, a few
-other languages' voices reading English (accents), and piper's joe voice at three paces where
-piper is installed; several rates and pitches; each clean, with white or pink noise at 20, 10
-and 5 dB, and in a simulated room with noise at 10 dB.
+other languages' voices reading English (accents), piper's joe voice at three paces where
+piper is installed, and flite's and festival's voices where they are installed (apt-get
+install flite festival festvox-kdlpc16k; FLITE_VOICES, FESTIVAL_VOICES: the shipped head was
+trained with all of them); several rates and pitches; each clean, with white or pink noise at
+20, 10 and 5 dB, and in a simulated room with noise at 10 dB.
 Negatives: real recordings of other words (../shared/speech and ../shared/speech-train, only
 speakers word_check.held_out does not reserve), clean and at 10 dB; near misses ("hey",
 "coach", "okay coach", "hey couch", the requests without the wake phrase, ...), short phrases
 from the seeds and from the coach's own sentences, by the training voices; and noise alone.
 Deterministic (fixed seeds and order; plain gradient descent in numpy).
 
-    python scripts/train_wake_head.py            # about 4 minutes on 2 cores
+    python scripts/train_wake_head.py            # about 10 minutes on 2 cores
     python scripts/train_wake_head.py --check    # also: accuracy with voices held out by fold
     python scripts/train_wake_head.py --cache /tmp/wake.npz   # keep the embeddings to retrain
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,7 +63,7 @@ NEAR_MISSES = ("hey", "coach", "okay coach", "hey couch", "hey joe", "hey google
                "hey you", "okay", "hello", "start stretching", "how am I doing?", "goodbye",
                "what can you do?", "coach house", "hey, go", "hey, no", "hey, stop",
                "he coached", "head coach", "hey kids", "hey, cool", "key coach", "they coach")
-# bench_wake's voices, never trained on: (voice, rate); flite's are not used here either.
+# bench_wake's voices, never trained on: (voice, rate); and flite's and festival's slt voices.
 HELD_OUT = (("en-us", 150), ("en-gb", 175), ("en-us+f3", 130), ("en-gb-scotland", 190),
             ("en-029+m3", 160), ("en-gb-x-rp+f2", 145))
 HELD_OUT_BASES = ("en-gb-scotland", "en-029", "en-gb-x-rp")  # not used with any variant
@@ -72,6 +75,11 @@ VARIANTS = ("m1", "m2", "m4", "m5", "m6", "m7", "m8", "f1", "f4", "f5", "klatt",
             "john", "linda", "max", "paul", "robert", "steph", "travis", "victor", "zac",
             "grandma", "grandpa", "Andy", "aunty", "Michael", "Mike", "quincy", "rob",
             "shelby", "norbert", "caleb", "iven", "ed")
+# flite's and festival's voices; slt (a US woman, in both) is bench_wake's and never trained on
+FLITE_VOICES = ("awb", "rms", "kal16")
+FESTIVAL_VOICES = ("kal_diphone", "ked_diphone")
+HELD_OUT_OTHER = ("flite slt", "festival cmu_us_slt_arctic_hts")
+STRETCHES = (0.8, 1.0, 1.25)  # flite's and festival's duration stretch: paces
 RATES = (115, 140, 165, 190, 220)
 PITCHES = (30, 45, 55, 70)
 
@@ -95,6 +103,40 @@ def espeak(text: str, voice: str, rate: int, pitch: int) -> np.ndarray:
                         out.name, text], check=True, capture_output=True)
         clip = read_wav(Path(out.name).read_bytes())
     return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+
+
+def flite(text: str, voice: str, stretch: float) -> np.ndarray | None:
+    if not shutil.which("flite"):
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
+                        "-t", text, "-o", out.name], check=True, capture_output=True)
+        clip = read_wav(Path(out.name).read_bytes())
+    return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+
+
+def festival(text: str, voice: str, stretch: float) -> np.ndarray | None:
+    if not shutil.which("text2wave"):
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        done = subprocess.run(
+            ["text2wave", "-eval", f"(voice_{voice})", "-eval",
+             f"(Parameter.set 'Duration_Stretch {stretch})", "-o", out.name],
+            input=text.encode(), capture_output=True)
+        if done.returncode != 0 or Path(out.name).stat().st_size == 0:
+            return None  # the voice is not installed
+        clip = read_wav(Path(out.name).read_bytes())
+    return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+
+
+def other_voices() -> list[tuple[str, str]]:
+    """(engine, voice) of flite's and festival's training voices that are installed here."""
+    found = [("flite", v) for v in FLITE_VOICES if shutil.which("flite")]
+    found += [("festival", v) for v in FESTIVAL_VOICES
+              if festival("hey", v, 1.0) is not None]
+    for engine, voice in found:
+        assert f"{engine} {voice}" not in HELD_OUT_OTHER
+    return found
 
 
 _piper = None
@@ -217,6 +259,17 @@ def jobs() -> list[tuple]:
             seed += 1
             out.append(("piper", 1, "piper-joe", seed, ("clean", "20", "10", "5", "room"),
                         text, scale))
+    for v, (engine, voice) in enumerate(other_voices()):
+        group = f"{engine} {voice}"
+        for stretch in STRETCHES:
+            for text in POSITIVE_TEXTS:
+                seed += 1
+                out.append((engine, 1, group, seed, ("clean", "20", "10", "5", "room"),
+                            text, voice, stretch))
+        for text in NEAR_MISSES[v % 2::2]:
+            seed += 1
+            out.append((engine, 0, group, seed, ("clean", "10"), text, voice,
+                        float(rng.choice(STRETCHES))))
     for i, text in enumerate(seed_phrases(700) + coach_phrases(300)):
         voice = voices[i % len(voices)]
         seed += 1
@@ -242,8 +295,8 @@ def features(job: tuple) -> tuple[list[np.ndarray], int, str]:
     kind, label, group, seed, conditions, *source = job
     if kind == "espeak":
         audio = espeak(*source)
-    elif kind == "piper":
-        audio = piper(*source)
+    elif kind in ("piper", "flite", "festival"):
+        audio = {"piper": piper, "flite": flite, "festival": festival}[kind](*source)
         if audio is None:
             return [], label, group
     elif kind == "file":
@@ -257,6 +310,11 @@ def features(job: tuple) -> tuple[list[np.ndarray], int, str]:
         pcm = sound.astype(np.int16).tobytes()
         out.append(_embedder.embeddings(head_samples(pcm)).astype(np.float32))
     return out, label, group
+
+
+def groups_used(groups: list[str]) -> set[str]:
+    """The synthetic voices other than espeak-ng's that gave examples ("flite awb", ...)."""
+    return {g for g in groups if g.startswith(("flite ", "festival ", "piper-"))}
 
 
 UNITS, EPOCHS, BATCH, LEARNING_RATE, DECAY = 64, 40, 256, 1e-3, 1e-3
@@ -346,7 +404,8 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as f:
         np.savez(f, phrase=np.array(PHRASE), head_seconds=np.float32(HEAD_SECONDS),
-                 blocks=np.int32(BLOCKS), voices=np.array(sorted(set(training_voices()))),
+                 blocks=np.int32(BLOCKS),
+                 voices=np.array(sorted(set(training_voices()) | set(groups_used(groups)))),
                  **{k: v.astype(np.float32) for k, v in model.items() if k != "out_bias"},
                  out_bias=np.float32(model["out_bias"][0]))
     print(f"wrote {args.out} ({time.monotonic() - started:.0f} s)")

@@ -44,6 +44,10 @@ def test_the_head_never_trained_on_the_voices_bench_wake_measures_with():
                    for v in trained), voice
         if "+" in voice:
             assert not any(v.endswith("+" + voice.split("+")[1]) for v in trained), voice
+    from bench_wake import OTHER_VOICES
+
+    for engine, voice in OTHER_VOICES:  # flite's and festival's slt, held out
+        assert f"{engine} {voice}" not in trained
 
 
 def pcm(samples: np.ndarray) -> bytes:
