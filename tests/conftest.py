@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+import voicecoach  # noqa: F401  first, before numpy: it keeps OpenBLAS to one thread, as it runs
+
 
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path_factory, monkeypatch):

@@ -271,27 +271,11 @@ LISTEN_SWITCH_INTERVAL = 0.0005
 # were found 0 of 30 times, with the adaptive one at margin 3, 21 of 30. Wake phrases found at
 # 20 dB by `scripts/bench_wake.py --quick`: margin 3 0.40, 2 0.55, 1.6 0.55 (false wake-ups
 # unchanged); a longer lead-in before each phrase (0.5 s instead of COMMAND_PREROLL) gave
-# nothing.
+# nothing. Gates in front of it (webrtcvad, a band-SNR rule) found no more wake phrases in
+# noise: scripts/bench_voice_gate.py has the figures.
 NOISE_MARGIN = 2.0
 NOISE_PERCENTILE = 0.1
 NOISE_WINDOW_CHUNKS = 80
-
-
-# Voice-activity gates in front of this rule, measured and not used. `python
-# scripts/bench_voice_gate.py` (../shared/speech, every 4th clip, 6.3 min; the share of speech
-# chunks kept / of noise-alone chunks passed):
-#                      white 10 dB   white 5 dB    pink 10 dB    pink 5 dB
-#   adaptive energy    0.50 / 0.00   0.26 / 0.00   0.86 / 0.46   0.81 / 0.55
-#   webrtcvad 3        1.00 / 1.00   1.00 / 1.00   1.00 / 1.00   1.00 / 1.00
-#   energy AND webrtc  0.50 / 0.00   0.26 / 0.00   0.86 / 0.46   0.81 / 0.55
-#   bands, 6.5 dB      0.84 / 0.04   0.73 / 0.03   0.83 / 0.04   0.72 / 0.04
-# webrtcvad (webrtcvad-wheels) calls noise this loud speech at every aggressiveness, so as an
-# AND it changed no chunk and no bench_wake count (modes 1, 2, 3). The band rule (the bench's
-# VoiceDetector) keeps more speech and passes less pink noise, but as the wake spotter's
-# endpointer bench_wake found fewer wake phrases with it: woke at 10 / 5 dB 0.725 / 0.675 at
-# 6.5 dB and 0.900 / 0.825 at 8 dB, against 0.900 / 0.800 with this rule (8 voices, 40
-# phrases each; false wake-ups 1.09/h and 0.78/h against 0.78/h). The head decides on the
-# phrase's first 1.4 s, and the energy rule's tighter phrases suit it as well.
 
 
 # --- Waiting for the wake phrase (voicecoach serve; scripts/bench_wake.py) -----------------
