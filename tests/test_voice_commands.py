@@ -83,8 +83,10 @@ class Events:
 
 # Room tests run on a clock slowed down this many times: the room, the listener and the coach
 # all keep its time, so the audio is the same, but a loaded machine (CI's two shared cores)
-# has twice the time for each second of it, and no test fails for want of CPU.
-SLOWED = 2.0
+# has three times the time for each second of it, and no test fails for want of CPU. At 2.0,
+# 27 of 27 passed here beside a busy loop, but two CI runs in a row each missed one spoken
+# command ("go", "repeat") in the full suite, beside its background sessions.
+SLOWED = 3.0
 
 
 def run_in_room(renderer, plan, script=one_exercise, watcher=None, slowed: float = SLOWED):
