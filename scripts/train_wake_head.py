@@ -14,7 +14,7 @@ speakers word_check.held_out does not reserve), clean and at 10 dB; near misses 
 from the seeds and from the coach's own sentences, by the training voices; and noise alone.
 Deterministic (fixed seeds and order; plain gradient descent in numpy).
 
-    python scripts/train_wake_head.py            # about 10 minutes on 2 cores
+    python scripts/train_wake_head.py            # about 6 minutes on 2 cores (10 with --check)
     python scripts/train_wake_head.py --check    # also: accuracy with voices held out by fold
     python scripts/train_wake_head.py --cache /tmp/wake.npz   # keep the embeddings to retrain
 
