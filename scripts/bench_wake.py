@@ -136,14 +136,10 @@ def new_spotter(kind: str) -> WakeSpotter:
     head = shared_wake_head(DEFAULT_WAKE_PHRASES[0])
     assert head is not None, "no wake phrase head: python scripts/train_wake_head.py"
     if kind.startswith("head from "):  # another head file, to compare two in one run
-        import io
+        from voicecoach.hearing.wake_head import WakeHead, load_weights
 
-        from voicecoach.hearing.wake_head import HeadWeights, WakeHead
-
-        with np.load(io.BytesIO(Path(kind[len("head from "):]).read_bytes())) as z:
-            weights = HeadWeights(str(z["phrase"]), z["mean"], z["scale"], z["hidden"],
-                                  z["hidden_bias"], z["out"], float(z["out_bias"]))
-        head = WakeHead(head.embedder, weights)
+        data = Path(kind[len("head from "):]).read_bytes()
+        head = WakeHead(head.embedder, load_weights(data))
     return WakeSpotter(grammar, head=head, rescue=rescue)
 
 

@@ -105,28 +105,29 @@ def espeak(text: str, voice: str, rate: int, pitch: int) -> np.ndarray:
     return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
 
 
+def rendered(command: list[str], text: str | None = None) -> np.ndarray | None:
+    """A synthesiser's WAV output at 16 kHz, or None when it made none (a voice not installed)."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        done = subprocess.run([*command, out.name], input=text and text.encode(),
+                              capture_output=True)
+        if done.returncode != 0 or Path(out.name).stat().st_size == 0:
+            return None
+        clip = read_wav(Path(out.name).read_bytes())
+    return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+
+
 def flite(text: str, voice: str, stretch: float) -> np.ndarray | None:
     if not shutil.which("flite"):
         return None
-    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
-        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
-                        "-t", text, "-o", out.name], check=True, capture_output=True)
-        clip = read_wav(Path(out.name).read_bytes())
-    return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+    return rendered(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
+                     "-t", text, "-o"])
 
 
 def festival(text: str, voice: str, stretch: float) -> np.ndarray | None:
     if not shutil.which("text2wave"):
         return None
-    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
-        done = subprocess.run(
-            ["text2wave", "-eval", f"(voice_{voice})", "-eval",
-             f"(Parameter.set 'Duration_Stretch {stretch})", "-o", out.name],
-            input=text.encode(), capture_output=True)
-        if done.returncode != 0 or Path(out.name).stat().st_size == 0:
-            return None  # the voice is not installed
-        clip = read_wav(Path(out.name).read_bytes())
-    return np.frombuffer(to_16k(clip).tobytes(), np.int16).astype(np.float64)
+    return rendered(["text2wave", "-eval", f"(voice_{voice})", "-eval",
+                     f"(Parameter.set 'Duration_Stretch {stretch})", "-o"], text)
 
 
 def other_voices() -> list[tuple[str, str]]:

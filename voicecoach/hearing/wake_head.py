@@ -63,8 +63,10 @@ class HeadWeights:
         return float(1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))
 
 
-def load_weights() -> HeadWeights:
-    data = resources.files("voicecoach").joinpath(f"data/{HEAD_FILE}").read_bytes()
+def load_weights(data: bytes | None = None) -> HeadWeights:
+    """The shipped head, or the head file given as bytes (to compare two in a benchmark)."""
+    if data is None:
+        data = resources.files("voicecoach").joinpath(f"data/{HEAD_FILE}").read_bytes()
     with np.load(io.BytesIO(data)) as z:
         return HeadWeights(str(z["phrase"]), z["mean"], z["scale"], z["hidden"],
                            z["hidden_bias"], z["out"], float(z["out_bias"]))
