@@ -226,6 +226,58 @@ def test_ctrl_c_or_sigterm_end_with_a_goodbye_and_the_session_kept_as_interrupte
     assert json.loads(history.stdout)[-1]["ended"] == "interrupted"
 
 
+def _reading(fifo: Path, process: subprocess.Popen[str]) -> None:
+    """Wait until `process` has the named pipe open for reading (and so is blocked on it)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            return
+        except OSError:  # ENXIO: nobody reads it yet
+            assert process.poll() is None and time.monotonic() < deadline, "never read"
+            time.sleep(0.02)
+
+
+def test_sigterm_while_a_session_is_still_loading_is_a_stop_not_a_crash(tmp_path: Path) -> None:
+    """The settings file is a named pipe nobody writes: the session waits on it while loading,
+    and the stop comes then (as when serve is told to stop a session that has just begun)."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "start", "--text"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "VOICECOACH_CONFIG": str(fifo)})
+    _reading(fifo, process)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 143, (out, err)
+    assert "Traceback" not in err, err
+    assert out.strip() == "I have been asked to close, so the session stops here. Goodbye."
+
+
+def test_serve_counts_a_session_it_stopped_as_stopped_however_early(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Told to stop before the session has even started Python, or while it loads, the
+    runner gives 143 (stopped on request), never the -15 of a process killed outright."""
+    from voicecoach.coach.serve import SessionRunner
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(fifo))
+    for wait_until_loading in (False, True):
+        runner = SessionRunner(["--text"])
+        statuses: list[int] = []
+        thread = threading.Thread(target=lambda r=runner, out=statuses: out.append(r()))
+        thread.start()
+        while runner.process is None:
+            time.sleep(0.001)
+        if wait_until_loading:
+            _reading(fifo, runner.process)  # type: ignore[arg-type]
+        runner.terminate()
+        thread.join(30)
+        assert statuses == [143]
+
+
 class PlaybackNotes:
     """Notes what the speaker tells its playback observer."""
 

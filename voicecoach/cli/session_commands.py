@@ -82,6 +82,25 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
       voicecoach start --text --routine beginner_back_hip
       printf 'no\\n...' | voicecoach start --text --time-scale 0.01
     """
+    for signum in ENDING_SIGNALS:  # first: a stop while the session is still loading is a stop
+        signal.signal(signum, _terminate)
+    try:
+        _start(routine_name, text, rate, volume, voice, time_scale, answer_files, speak_to,
+               no_earcons, no_echo, brief, mic_device, transcript_path, transcript_append, tts,
+               asr, data_dir, no_history, routines_dirs)
+    except Terminated as ending:  # before the speaker and the history exist
+        words, code = ENDING_SIGNALS[ending.signum]
+        with contextlib.suppress(OSError):
+            click.echo(words)
+        sys.exit(int(code))
+
+
+def _start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
+           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
+           no_earcons: bool, no_echo: bool, brief: bool, mic_device: int | None,
+           transcript_path: Path | None, transcript_append: bool, tts: str | None,
+           asr: str | None, data_dir: Path | None, no_history: bool,
+           routines_dirs: tuple[Path, ...]) -> None:
     settings, settings_sentence = session_settings()
     content = load_library(routines_dirs)
     routine = routine_in(content, routine_name, settings.routine)
@@ -105,21 +124,24 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         transcript.close()
         raise CliError(exc) from None
-    if settings_sentence:
-        speaker.say(settings_sentence)
-    keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history,
-                                 clock=clock)
-
-    def closing(outcome: Outcome) -> list[str]:
-        keeper.end(outcome.ended)
-        return keeper.closing_words() if outcome.ended in ("finished", "stopped") else []
-
-    coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record, closing)
-    transcript.write("event", f"session started: routine {routine.id}")
+    except Terminated:
+        transcript.close()
+        raise
+    keeper: HistoryKeeper | None = None
     ended = "interrupted"
-    for signum in ENDING_SIGNALS:
-        signal.signal(signum, _terminate)
     try:
+        if settings_sentence:
+            speaker.say(settings_sentence)
+        keeper = HistoryKeeper.start(data_dir, routine.id, speaker.say, enabled=not no_history,
+                                     clock=clock)
+        history = keeper
+
+        def closing(outcome: Outcome) -> list[str]:
+            history.end(outcome.ended)
+            return history.closing_words() if outcome.ended in ("finished", "stopped") else []
+
+        coach = Coach(speaker, listener, clock, transcript, watcher, keeper.record, closing)
+        transcript.write("event", f"session started: routine {routine.id}")
         due = keeper.full_screening_due(SCREENING_DAYS)
         step, offer = keeper.progression(routine.id)
         outcome = coach.run(run_session(
@@ -145,8 +167,9 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
     except VoicecoachError as exc:
         raise CliError(exc) from None
     finally:
-        keeper.end(ended)
-        keeper.close()
+        if keeper is not None:
+            keeper.end(ended)
+            keeper.close()
         watcher.close()
         transcript.close()
         speaker.close()

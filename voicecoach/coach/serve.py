@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from voicecoach.audio.speakers import Speaker
 from voicecoach.coach.transcript import Transcript
+from voicecoach.errors import ExitCode
 from voicecoach.hearing.endpointer import CHUNK
 from voicecoach.hearing.wake import Request, WakeSpotter
 
@@ -191,6 +192,7 @@ class SessionRunner:
     def __init__(self, args: list[str]):
         self.args = args
         self.process: subprocess.Popen[bytes] | None = None
+        self._terminated = False  # terminate() was asked for the running session
         self._lock = threading.Lock()
 
     @property
@@ -199,14 +201,18 @@ class SessionRunner:
             return self.process is not None and self.process.poll() is None
 
     def __call__(self) -> int:
+        """The session's exit status; 143 when `terminate()` ended it, even if the signal
+        came before the session could say goodbye (then the status is -15 or -9)."""
         command = [sys.executable, "-m", "voicecoach", "start", *self.args]
         with self._lock:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+            self._terminated = False
         try:
-            return self.process.wait()
+            status = self.process.wait()
         finally:
             with self._lock:
                 self.process = None
+        return int(ExitCode.TERMINATED) if self._terminated and status < 0 else status
 
     def terminate(self, grace: float = 10.0) -> None:
         """Ask the session to close (it says goodbye and keeps its history); kill it if it
@@ -215,6 +221,7 @@ class SessionRunner:
             process = self.process
         if process is None or process.poll() is not None:
             return
+        self._terminated = True
         process.terminate()
         timer = threading.Timer(grace, lambda: process.poll() is None and process.kill())
         timer.daemon = True
