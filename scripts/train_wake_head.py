@@ -6,11 +6,14 @@ bench_wake never uses (HELD_OUT below): espeak-ng English voices with some 40 va
 other languages' voices reading English (accents), piper's joe voice at three paces where
 piper is installed, and flite's and festival's voices where they are installed (apt-get
 install flite festival festvox-kdlpc16k; FLITE_VOICES, FESTIVAL_VOICES: the shipped head was
-trained with all of them); several rates and pitches; each clean, with white or pink noise at
-20, 10 and 5 dB, and in a simulated room with noise at 10 dB.
+trained with all of them); several rates and pitches; "hey coach" also said quickly, and
+with a pause ("hey, coach": the words rendered apart and joined 0.08-0.35 s apart); each
+clean, with white or pink noise at 20, 10 and 5 dB, and in a simulated room with noise at
+10 dB.
 Negatives: real recordings of other words (../shared/speech and ../shared/speech-train, only
 speakers word_check.held_out does not reserve), clean and at 10 dB; near misses ("hey",
-"coach", "okay coach", "hey couch", the requests without the wake phrase, ...), short phrases
+"coach", "okay coach", "hey couch", the requests without the wake phrase, ...; also said
+quickly and with a pause, as the positives are), short phrases
 from the seeds and from the coach's own sentences, by the training voices; and noise alone.
 Deterministic (fixed seeds and order; plain gradient descent in numpy).
 
@@ -63,6 +66,18 @@ NEAR_MISSES = ("hey", "coach", "okay coach", "hey couch", "hey joe", "hey google
                "hey you", "okay", "hello", "start stretching", "how am I doing?", "goodbye",
                "what can you do?", "coach house", "hey, go", "hey, no", "hey, stop",
                "he coached", "head coach", "hey kids", "hey, cool", "key coach", "they coach")
+# "Hey ... coach" with a pause (people say "hey, coach"): each word rendered alone, its quiet
+# trimmed, joined by GAPS seconds of quiet; the head trained without them gave such a phrase
+# 0.00 in most voices. Near misses are made the same way, so a pause alone proves nothing.
+GAPS = (0.08, 0.2, 0.35)
+PAUSED_NEAR_MISSES = ("hey / couch", "hey / there", "okay / coach", "hey / roach",
+                      "they / coach", "hey / go", "hey / coat", "hay / cold")
+# A quick "hey coach" alone (flite's slt at its own pace got 0.23 from the head trained
+# without these): espeak-ng words a minute, and flite's, festival's and piper's pace.
+FAST_RATES = (240, 270)
+FAST_STRETCH = 0.7
+OTHER_TALK = 60  # phrases of the seeds and the coach's sentences for each of those voices
+FAST_NEAR_MISSES = ("okay coach", "hey couch", "hey coat", "they coach", "hey roach", "hey")
 # bench_wake's voices, never trained on: (voice, rate); and flite's and festival's slt voices.
 HELD_OUT = (("en-us", 150), ("en-gb", 175), ("en-us+f3", 130), ("en-gb-scotland", 190),
             ("en-029+m3", 160), ("en-gb-x-rp+f2", 145))
@@ -160,6 +175,28 @@ def piper(text: str, length_scale: float) -> np.ndarray | None:
 
     return np.frombuffer(to_16k(Clip(pcm, chunks[0].sample_rate)).tobytes(),
                          np.int16).astype(np.float64)
+
+
+def trimmed(audio: np.ndarray) -> np.ndarray:
+    """The audio from 30 ms before its first 10 ms frame at a twentieth of the loudest
+    frame's RMS to 30 ms after its last."""
+    n = len(audio) // 160
+    if n == 0:
+        return audio
+    rms = np.sqrt((audio[:n * 160].reshape(n, 160) ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms >= 0.05 * rms.max())
+    return audio[max(0, loud[0] * 160 - 480):(loud[-1] + 1) * 160 + 480]
+
+
+def paused(say, text: str, gap: float) -> np.ndarray | None:
+    """`text` ("hey / coach") said word by word by `say`, the words `gap` seconds apart."""
+    parts = [say(word.strip()) for word in text.split("/")]
+    if any(part is None for part in parts):
+        return None
+    out = [trimmed(parts[0])]
+    for part in parts[1:]:
+        out += [np.zeros(int(gap * RATE)), trimmed(part)]
+    return np.concatenate(out)
 
 
 def speech_rms(audio: np.ndarray) -> float:
@@ -283,6 +320,60 @@ def jobs() -> list[tuple]:
     for i in range(150):
         seed += 1
         out.append(("noise", 0, "noise", seed, ("clean",), 0.4 + (i % 8) * 0.3))
+    # appended after the rest, with their own random numbers, so the examples above keep theirs
+    paused_rng = np.random.default_rng(6)
+    for v, voice in enumerate(voices):
+        rate, pitch = int(paused_rng.choice(RATES)), int(paused_rng.choice(PITCHES))
+        for gap in GAPS:
+            seed += 1
+            out.append(("paused espeak", 1, voice, seed, ("clean", "20", "10", "5", "room"),
+                        "hey / coach", gap, voice, rate, pitch))
+        seed += 1
+        out.append(("paused espeak", 0, voice, seed, ("clean", "10"),
+                    PAUSED_NEAR_MISSES[v % len(PAUSED_NEAR_MISSES)],
+                    float(paused_rng.choice(GAPS)), voice, rate, pitch))
+    for v, (engine, voice) in enumerate(other_voices()):
+        for gap in GAPS:
+            seed += 1
+            out.append((f"paused {engine}", 1, f"{engine} {voice}", seed,
+                        ("clean", "20", "10", "5", "room"), "hey / coach", gap, voice, 1.0))
+        for text in PAUSED_NEAR_MISSES[v % 2::2]:
+            seed += 1
+            out.append((f"paused {engine}", 0, f"{engine} {voice}", seed, ("clean", "10"),
+                        text, float(paused_rng.choice(GAPS)), voice, 1.0))
+    for gap in GAPS:
+        seed += 1
+        out.append(("paused piper", 1, "piper-joe", seed, ("clean", "20", "10", "5", "room"),
+                    "hey / coach", gap, 1.0))
+    for v, voice in enumerate(voices):
+        rate, pitch = int(paused_rng.choice(FAST_RATES)), int(paused_rng.choice(PITCHES))
+        seed += 1
+        out.append(("espeak", 1, voice, seed, ("clean", "20", "10", "5", "room"), PHRASE,
+                    voice, rate, pitch))
+        seed += 1
+        out.append(("espeak", 0, voice, seed, ("clean", "10"),
+                    FAST_NEAR_MISSES[v % len(FAST_NEAR_MISSES)], voice, rate, pitch))
+    for engine, voice in other_voices():
+        for text, label in ((PHRASE, 1), *((t, 0) for t in FAST_NEAR_MISSES[:3])):
+            seed += 1
+            out.append((engine, label, f"{engine} {voice}", seed,
+                        ("clean", "20", "10", "5", "room") if label else ("clean", "10"),
+                        text, voice, FAST_STRETCH))
+    seed += 1
+    out.append(("piper", 1, "piper-joe", seed, ("clean", "20", "10", "5", "room"), PHRASE,
+                FAST_STRETCH))
+    # Other talk by flite's, festival's and piper's voices, which the positives above made
+    # look like the wake phrase to the head: without it, their slt voices reading the seeds at
+    # 10 dB woke bench_wake 3 times in 26 minutes.
+    talk = seed_phrases(700 + OTHER_TALK * 8)[700:] + coach_phrases(300 + OTHER_TALK * 4)[300:]
+    speakers = [(engine, f"{engine} {voice}", voice) for engine, voice in other_voices()]
+    speakers.append(("piper", "piper-joe", None))
+    for i, text in enumerate(talk[: OTHER_TALK * len(speakers)]):
+        engine, group, voice = speakers[i % len(speakers)]
+        pace = float(paused_rng.choice(STRETCHES))
+        seed += 1
+        out.append((engine, 0, group, seed, ("clean", "10", "5"), text,
+                    *((pace,) if voice is None else (voice, pace))))
     return out
 
 
@@ -294,7 +385,14 @@ def features(job: tuple) -> tuple[list[np.ndarray], int, str]:
     if _embedder is None:
         _embedder = Embedder()
     kind, label, group, seed, conditions, *source = job
-    if kind == "espeak":
+    if kind.startswith("paused "):
+        engine = kind.split()[1]
+        text, gap, *voice = source
+        say = {"espeak": espeak, "piper": piper, "flite": flite, "festival": festival}[engine]
+        audio = paused(lambda word: say(word, *voice), text, gap)
+        if audio is None:
+            return [], label, group
+    elif kind == "espeak":
         audio = espeak(*source)
     elif kind in ("piper", "flite", "festival"):
         audio = {"piper": piper, "flite": flite, "festival": festival}[kind](*source)

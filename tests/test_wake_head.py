@@ -109,3 +109,18 @@ def test_the_head_vetoes_what_the_grammar_took_and_rescues_what_it_refused(decod
     sure = WakeSpotter(grammar, head=FixedHead(WAKE_HEAD.rescue), rescue=rescue)
     assert spot(sure, other) == ["wake"]  # taken, its request read without rivals
     assert sure.log[-1].accepted
+
+
+def test_the_head_hears_hey_coach_said_with_a_pause_or_quickly():
+    """Trained with "hey, coach" (the words apart) and a quick "hey coach": the head from
+    before them gave a paused one 0.00 in most voices."""
+    head = shared_wake_head("hey coach")
+    assert head is not None
+    for voice in ("en-us", "en-gb-scotland", "en-029+m3"):
+        paused = np.concatenate([espeak_16k("hey", voice), np.zeros(3200),
+                                 espeak_16k("coach", voice)])
+        assert head.probability(pcm(paused)) > 0.5, voice
+        assert head.probability(pcm(espeak_16k("hey, coach", voice))) > 0.5, voice
+        assert head.probability(pcm(espeak_16k("hey coach", voice, 260))) > 0.5, voice
+    for words in ("okay, coach", "hey, there", "hey, go"):
+        assert head.probability(pcm(espeak_16k(words, "en-us"))) < 0.5, words
