@@ -17,7 +17,7 @@ quickly and with a pause, as the positives are), short phrases
 from the seeds and from the coach's own sentences, by the training voices; and noise alone.
 Deterministic (fixed seeds and order; plain gradient descent in numpy).
 
-    python scripts/train_wake_head.py            # about 6 minutes on 2 cores (10 with --check)
+    python scripts/train_wake_head.py            # about 7 minutes on 2 cores (11 with --check)
     python scripts/train_wake_head.py --check    # also: accuracy with voices held out by fold
     python scripts/train_wake_head.py --cache /tmp/wake.npz   # keep the embeddings to retrain
 
