@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -39,6 +41,26 @@ from voicecoach.session.progress import routine_at
 from voicecoach.session.run import SCREENING_DAYS, run_session
 
 
+def stops_while_loading(command: Callable[..., None]) -> Callable[..., None]:
+    """Ending signals are handled from before `command` loads anything: one that comes while
+    it is still loading ends it with the goodbye printed and its exit code (the session's own
+    handling, spoken, takes over once its speaker exists)."""
+
+    @functools.wraps(command)
+    def run(**options: object) -> None:
+        for signum in ENDING_SIGNALS:
+            signal.signal(signum, _terminate)
+        try:
+            command(**options)
+        except Terminated as ending:
+            words, code = ENDING_SIGNALS[ending.signum]
+            with contextlib.suppress(OSError):
+                click.echo(words)
+            sys.exit(int(code))
+
+    return run
+
+
 @click.command()
 @click.option("--routine", "routine_name", metavar="NAME",
               help="Routine to run (see `routines list`).")
@@ -68,6 +90,7 @@ from voicecoach.session.run import SCREENING_DAYS, run_session
 @data_dir_option
 @click.option("--no-history", is_flag=True, help="Do not keep this session in the history.")
 @routines_dir_option
+@stops_while_loading
 def start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
           no_earcons: bool, no_echo: bool, brief: bool, mic_device: int | None,
@@ -82,25 +105,6 @@ def start(routine_name: str | None, text: bool, rate: int, volume: float, voice:
       voicecoach start --text --routine beginner_back_hip
       printf 'no\\n...' | voicecoach start --text --time-scale 0.01
     """
-    for signum in ENDING_SIGNALS:  # first: a stop while the session is still loading is a stop
-        signal.signal(signum, _terminate)
-    try:
-        _start(routine_name, text, rate, volume, voice, time_scale, answer_files, speak_to,
-               no_earcons, no_echo, brief, mic_device, transcript_path, transcript_append, tts,
-               asr, data_dir, no_history, routines_dirs)
-    except Terminated as ending:  # before the speaker and the history exist
-        words, code = ENDING_SIGNALS[ending.signum]
-        with contextlib.suppress(OSError):
-            click.echo(words)
-        sys.exit(int(code))
-
-
-def _start(routine_name: str | None, text: bool, rate: int, volume: float, voice: str | None,
-           time_scale: float, answer_files: tuple[Path, ...], speak_to: Path | None,
-           no_earcons: bool, no_echo: bool, brief: bool, mic_device: int | None,
-           transcript_path: Path | None, transcript_append: bool, tts: str | None,
-           asr: str | None, data_dir: Path | None, no_history: bool,
-           routines_dirs: tuple[Path, ...]) -> None:
     settings, settings_sentence = session_settings()
     content = load_library(routines_dirs)
     routine = routine_in(content, routine_name, settings.routine)

@@ -219,9 +219,9 @@ class SessionRunner:
         has not within `grace` seconds. Returns at once: safe in a signal handler."""
         with self._lock:
             process = self.process
-        if process is None or process.poll() is not None:
-            return
-        self._terminated = True
+            if process is None or process.poll() is not None:
+                return
+            self._terminated = True
         process.terminate()
         timer = threading.Timer(grace, lambda: process.poll() is None and process.kill())
         timer.daemon = True
