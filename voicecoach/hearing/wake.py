@@ -103,6 +103,9 @@ class Request:
 
 
 class Head(Protocol):
+    confirm: float  # a phrase the grammar took stands only when the head is this sure
+    rescue: float  # a phrase the grammar refused is taken when the head is this sure
+
     def probability(self, pcm: bytes) -> float: ...
 
 
@@ -144,9 +147,9 @@ class WakeSpotter:
         text, value, ms = decoded.text, decoded.value, decoded.ms
         if self.head is not None:
             sure = self.head.probability(phrase.pcm)
-            if value is not None and sure < WAKE_HEAD.confirm:
+            if value is not None and sure < self.head.confirm:
                 value = None  # the grammar's wake phrase does not sound like one
-            elif value is None and sure >= WAKE_HEAD.rescue and self.rescue is not None:
+            elif value is None and sure >= self.head.rescue and self.rescue is not None:
                 again = self.rescue.decode(phrase.pcm)
                 text, value, ms = again.text, again.value, ms + again.ms
         self.log.append(Spotted(phrase.start, phrase.end, text, value, value is not None, ms))

@@ -3,11 +3,13 @@
 The grammar spotter (hearing/wake.py) proposes; this head, a small neural network on the
 speech embedding (the word check's, hearing/word_check.py) of the first HEAD_SECONDS of the
 phrase's loud part (averaged over BLOCKS stretches of time, in order, and its maximum), says
-how sure it is that the phrase begins with "hey coach". It is
-trained by `scripts/train_wake_head.py` on synthetic voices (never the ones bench_wake
+how sure it is that the phrase begins with "hey coach". The network is a few members trained
+alike from different random starts, their log-odds averaged (steadier than any one of them).
+It is trained by `scripts/train_wake_head.py` on synthetic voices (never the ones bench_wake
 measures with) mixed with noise, against real speech of other words and the coach's own
-sentences. It exists for the default wake phrase only: a custom one is spotted by the grammar
-alone.
+sentences; the same script sets how sure it must be to confirm or rescue a phrase (`confirm`,
+`rescue`), from how often voices it did not train on made other words reach those levels.
+It exists for the default wake phrase only: a custom one is spotted by the grammar alone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from importlib import resources
 
 import numpy as np
 
+from voicecoach.hearing.tuning import WAKE_HEAD
 from voicecoach.hearing.word_check import PAD_SECONDS, SAMPLE_RATE, Embedder, loud_part
 
 HEAD_FILE = "wake_head.npz"
@@ -46,30 +49,39 @@ def pooled(embeddings: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class HeadWeights:
-    """A one-hidden-layer network on standardised features; the phrase it was trained for."""
+    """One-hidden-layer networks on standardised features (their log-odds averaged), the
+    phrase they were trained for, and how sure they must be to confirm or rescue it."""
 
     phrase: str
     mean: np.ndarray
     scale: np.ndarray
-    hidden: np.ndarray  # (features, units)
-    hidden_bias: np.ndarray  # (units,)
-    out: np.ndarray  # (units,)
-    out_bias: float
+    hidden: np.ndarray  # (members, features, units)
+    hidden_bias: np.ndarray  # (members, units)
+    out: np.ndarray  # (members, units)
+    out_bias: np.ndarray  # (members,)
+    confirm: float = WAKE_HEAD.confirm
+    rescue: float = WAKE_HEAD.rescue
 
     def probability(self, features: np.ndarray) -> float:
-        h = np.maximum(0.0, ((features - self.mean) / self.scale) @ self.hidden
-                       + self.hidden_bias)
-        logit = float(h @ self.out + self.out_bias)
+        z = (features - self.mean) / self.scale
+        h = np.maximum(0.0, np.einsum("f,mfu->mu", z, self.hidden) + self.hidden_bias)
+        logit = float(np.mean((h * self.out).sum(axis=1) + self.out_bias))
         return float(1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))
 
 
 def load_weights(data: bytes | None = None) -> HeadWeights:
-    """The shipped head, or the head file given as bytes (to compare two in a benchmark)."""
+    """The shipped head, or the head file given as bytes (to compare two in a benchmark).
+    A file from before members and thresholds is one member judged by WAKE_HEAD's levels."""
     if data is None:
         data = resources.files("voicecoach").joinpath(f"data/{HEAD_FILE}").read_bytes()
     with np.load(io.BytesIO(data)) as z:
-        return HeadWeights(str(z["phrase"]), z["mean"], z["scale"], z["hidden"],
-                           z["hidden_bias"], z["out"], float(z["out_bias"]))
+        hidden, hidden_bias, out = z["hidden"], z["hidden_bias"], z["out"]
+        out_bias = np.atleast_1d(z["out_bias"])
+        if hidden.ndim == 2:
+            hidden, hidden_bias, out = hidden[None], hidden_bias[None], out[None]
+        levels = {k: float(z[k]) for k in ("confirm", "rescue") if k in z.files}
+        return HeadWeights(str(z["phrase"]), z["mean"], z["scale"], hidden, hidden_bias,
+                           out, out_bias, **levels)
 
 
 class WakeHead:
@@ -79,6 +91,8 @@ class WakeHead:
         self.embedder = embedder or Embedder()
         self.weights = weights or load_weights()
         self.phrase = self.weights.phrase
+        self.confirm = self.weights.confirm
+        self.rescue = self.weights.rescue
 
     def features(self, pcm: bytes) -> np.ndarray:
         return pooled(self.embedder.embeddings(head_samples(pcm)))
