@@ -307,9 +307,8 @@ WAKE_REJECTION = Rejection(decoys=200, weight=1.0, first_decoys=WAKE_FIRST_DECOY
 
 @dataclass(frozen=True)
 class WakeHeadRule:
-    """How the wake phrase head (wake_head.py) and the grammar combine (wake.py). The shipped
-    head file carries its own confirm and rescue levels, set in training; these are for a
-    head file without them (one network, trained before that)."""
+    """How the wake phrase head (wake_head.py) and the grammar combine (wake.py); the levels
+    are for a head file that carries none (the shipped one carries its own, from training)."""
 
     confirm: float  # a phrase the grammar took stands only when the head is this sure
     rescue: float  # a phrase the grammar refused is taken when the head is this sure
