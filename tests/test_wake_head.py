@@ -13,7 +13,6 @@ import pytest
 
 from tests.shared import espeak_16k, have
 from voicecoach.hearing.endpointer import CHUNK
-from voicecoach.hearing.tuning import WAKE_HEAD
 from voicecoach.hearing.wake import (
     DEFAULT_WAKE_PHRASES,
     WakeSpotter,
@@ -22,6 +21,7 @@ from voicecoach.hearing.wake import (
     wake_spotter,
 )
 from voicecoach.hearing.wake_head import HeadWeights, load_weights, shared_wake_head
+from voicecoach.hearing.wake_tuning import WAKE_HEAD
 
 pytestmark = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is not installed")
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,14 +23,14 @@ from voicecoach.errors import ExitCode, VoicecoachError
 from voicecoach.hearing.endpointer import Endpointer
 from voicecoach.hearing.recognizer import GrammarDecoder
 from voicecoach.hearing.spotting import Spotted
-from voicecoach.hearing.tuning import (
+from voicecoach.hearing.vocabulary import Vocabulary
+from voicecoach.hearing.wake_tuning import (
     WAKE_END_SILENCE,
     WAKE_HEAD,
     WAKE_MAX_SECONDS,
     WAKE_MIN_SECONDS,
     WAKE_REJECTION,
 )
-from voicecoach.hearing.vocabulary import Vocabulary
 
 DEFAULT_WAKE_PHRASES = ("hey coach",)
 # What can follow the wake phrase, and the request each phrase names.

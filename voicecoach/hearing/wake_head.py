@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from voicecoach.hearing.tuning import WAKE_HEAD
+from voicecoach.hearing.wake_tuning import WAKE_HEAD
 from voicecoach.hearing.word_check import PAD_SECONDS, SAMPLE_RATE, Embedder, loud_part
 
 HEAD_FILE = "wake_head.npz"
