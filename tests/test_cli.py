@@ -108,6 +108,18 @@ def test_voices_are_listed_with_their_language_and_filtered():
     assert "No voice matches" in invoke(["voices", "no-such-language"]).output
 
 
+@needs_espeak
+def test_a_process_that_used_the_voice_ends_without_pyttsx3_complaining():
+    """pyttsx3's own clean-up ran during interpreter shutdown in a test run that had listed
+    the voices, and printed "Exception ignored in DriverProxy.__del__" at its very end."""
+    name = "test_voices_are_listed_with_their_language_and_filtered"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             f"tests/test_cli.py::{name}"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stdout
+    assert "Exception ignored" not in result.stdout + result.stderr
+
+
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
     for name, command in group.commands.items():
         yield (*prefix, name), command

@@ -7,6 +7,7 @@ a player subprocess then plays the WAV, so the length of each utterance is known
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import difflib
 import io
@@ -25,6 +26,23 @@ _ENGINE = None
 
 
 _ENGINE_LOCK = threading.Lock()
+RELEASE_WAIT = 1.0  # seconds the process waits at exit for a rendering in progress
+
+
+@atexit.register
+def _release_engine() -> None:
+    """Close pyttsx3's driver while the interpreter is still whole. Left to pyttsx3's own
+    __del__, it ran during shutdown in a process that still held the engine (the test run's)
+    and printed "Exception ignored ... 'NoneType' object has no attribute 'suppress'"."""
+    global _ENGINE
+    if _ENGINE is None or not _ENGINE_LOCK.acquire(timeout=RELEASE_WAIT):
+        return
+    try:
+        engine, _ENGINE = _ENGINE, None
+        with contextlib.suppress(Exception):
+            del engine.proxy  # the driver's last strong reference: it closes now
+    finally:
+        _ENGINE_LOCK.release()
 
 
 def _shared_engine() -> object:
