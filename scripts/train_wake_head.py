@@ -54,9 +54,11 @@ from voicecoach.hearing.wake_head import (  # noqa: E402
     BLOCKS,
     HEAD_FILE,
     HEAD_SECONDS,
+    HeadWeights,
     head_samples,
     pooled,
 )
+from voicecoach.hearing.wake_tuning import WAKE_HEAD  # noqa: E402
 from voicecoach.hearing.word_check import Embedder, held_out  # noqa: E402
 from voicecoach.testing.room import room_response, to_16k  # noqa: E402
 
@@ -464,19 +466,13 @@ def train(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     return {"mean": mean, "scale": scale, **params}
 
 
-def probability(x: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
-    z = (x - model["mean"]) / model["scale"]
-    h = np.maximum(0, z @ model["hidden"] + model["hidden_bias"])
-    return 1 / (1 + np.exp(-np.clip(h @ model["out"] + model["out_bias"][0], -50, 50)))
-
-
-def ensemble_probability(x: np.ndarray, models: list[dict[str, np.ndarray]]) -> np.ndarray:
-    """The members' log-odds averaged, as wake_head.HeadWeights does."""
-    logits = []
-    for model in models:
-        p = np.clip(probability(x, model), 1e-12, 1 - 1e-12)
-        logits.append(np.log(p) - np.log(1 - p))
-    return 1 / (1 + np.exp(-np.mean(logits, axis=0)))
+def head_weights(models: list[dict[str, np.ndarray]], confirm: float = WAKE_HEAD.confirm,
+                 rescue: float = WAKE_HEAD.rescue) -> HeadWeights:
+    """The members as the head that serve runs: stacked, their log-odds averaged."""
+    return HeadWeights(PHRASE, models[0]["mean"], models[0]["scale"],
+                       *(np.stack([m[k] for m in models])
+                         for k in ("hidden", "hidden_bias", "out")),
+                       np.array([m["out_bias"][0] for m in models]), confirm, rescue)
 
 
 def voice_folds(groups: list[str]) -> np.ndarray:
@@ -491,7 +487,7 @@ def held_out_probabilities(x: np.ndarray, y: np.ndarray, groups: list[str]) -> n
     p = np.zeros(len(y))
     for train_part, test_part in ((fold, ~fold), (~fold, fold)):
         models = [train(x[train_part], y[train_part], seed) for seed in range(MEMBERS)]
-        p[test_part] = ensemble_probability(x[test_part], models)
+        p[test_part] = head_weights(models).probabilities(x[test_part])
     return p
 
 
@@ -541,18 +537,15 @@ def main() -> int:
         for name, level in (("confirm", confirm), ("rescue", rescue)):
             print(f"voices held out by half, {name} level: found {(positives >= level).mean():.3f},"
                   f" others accepted {(others >= level).mean():.4f}")
-    models = [train(x_all, y_all, seed) for seed in range(MEMBERS)]
+    head = head_weights([train(x_all, y_all, seed) for seed in range(MEMBERS)], confirm, rescue)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as f:
         np.savez(f, phrase=np.array(PHRASE), head_seconds=np.float32(HEAD_SECONDS),
                  blocks=np.int32(BLOCKS),
                  voices=np.array(sorted(set(training_voices()) | set(groups_used(groups)))),
-                 mean=models[0]["mean"].astype(np.float32),
-                 scale=models[0]["scale"].astype(np.float32),
-                 **{k: np.stack([m[k] for m in models]).astype(np.float32)
-                    for k in ("hidden", "hidden_bias", "out")},
-                 out_bias=np.array([m["out_bias"][0] for m in models], np.float32),
-                 confirm=np.float32(confirm), rescue=np.float32(rescue))
+                 **{k: np.asarray(getattr(head, k), np.float32)
+                    for k in ("mean", "scale", "hidden", "hidden_bias", "out", "out_bias",
+                              "confirm", "rescue")})
     print(f"wrote {args.out} ({time.monotonic() - started:.0f} s)")
     return 0
 

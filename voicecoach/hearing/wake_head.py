@@ -62,11 +62,15 @@ class HeadWeights:
     confirm: float = WAKE_HEAD.confirm
     rescue: float = WAKE_HEAD.rescue
 
-    def probability(self, features: np.ndarray) -> float:
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """One probability per row of `features` (examples, features)."""
         z = (features - self.mean) / self.scale
-        h = np.maximum(0.0, np.einsum("f,mfu->mu", z, self.hidden) + self.hidden_bias)
-        logit = float(np.mean((h * self.out).sum(axis=1) + self.out_bias))
-        return float(1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))
+        h = np.maximum(0.0, np.einsum("nf,mfu->nmu", z, self.hidden) + self.hidden_bias)
+        logits = ((h * self.out).sum(axis=2) + self.out_bias).mean(axis=1)
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+
+    def probability(self, features: np.ndarray) -> float:
+        return float(self.probabilities(features[None])[0])
 
 
 def load_weights(data: bytes | None = None) -> HeadWeights:
